@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Run the project's nox sessions on a machine that has only Python 3.11 or newer.
+
+    python3 bootstrap.py -s demo     # the demo
+    python3 bootstrap.py -s ci       # the whole test suite, as CI runs it
+
+It creates ``.tools/`` (a virtual environment with nox and uv) the first time, then hands
+every argument to nox. Nothing is installed outside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+REQUIREMENTS = ["nox>=2025.2.9", "uv>=0.5"]
+
+
+def _bin(name: str) -> Path:
+    folder = "Scripts" if os.name == "nt" else "bin"
+    return TOOLS / folder / name
+
+
+def _ensure_redis_server() -> None:
+    """The Redis tests start private ``redis-server`` processes: make sure the binary exists."""
+    if shutil.which("redis-server"):
+        return
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("bootstrap: installing redis-server with apt-get", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run([apt, "update", "-qq"], check=True, env=env)
+        subprocess.run([apt, "install", "-y", "-qq", "redis-server"], check=True, env=env)
+        return
+    sys.stderr.write(
+        "bootstrap: no redis-server on PATH; the Redis tests will fail. Install it first "
+        "(apt-get install redis-server, brew install redis).\n"
+    )
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 - a clear message on an old Python
+        sys.stderr.write(f"bricolage needs Python 3.11 or newer; this is {sys.version}\n")
+        return 2
+    if not _bin("nox").exists():
+        print(f"bootstrap: creating {TOOLS} with {', '.join(REQUIREMENTS)}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        subprocess.run(
+            [str(_bin("python")), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True
+        )
+    if not argv or any(a in {"ci", "tests", "examples"} or a.startswith("tests(") for a in argv):
+        _ensure_redis_server()
+    env = dict(os.environ)
+    env["PATH"] = f"{_bin('python').parent}{os.pathsep}{env.get('PATH', '')}"
+    command = [str(_bin("nox")), "--noxfile", str(ROOT / "noxfile.py"), *argv]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
