@@ -186,7 +186,7 @@ def docs(session: nox.Session) -> None:
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
     out = ROOT / "docs" / "_build"
     shutil.rmtree(out, ignore_errors=True)
-    common = ["-W", "--keep-going", "-n", "-q", str(ROOT / "docs")]
+    common = ["-W", "--keep-going", "-q", str(ROOT / "docs")]
     session.run("sphinx-build", "-b", "html", *common, str(out / "html"))
     session.run("sphinx-build", "-b", "doctest", *common, str(out / "doctest"))
 
