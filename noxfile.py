@@ -181,8 +181,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """The Sphinx site with warnings as errors, then its doctests."""
+    # Each package with its test group: docstring examples may use what its tests use.
     for name in PACKAGES:
-        _install_project(session, _package_dir(name), group=None)
+        _install_project(session, _package_dir(name), group="test")
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
     out = ROOT / "docs" / "_build"
     shutil.rmtree(out, ignore_errors=True)
