@@ -1,0 +1,10 @@
+"""``python -m bricolage.tfidf``: the command line."""
+
+from __future__ import annotations
+
+import sys
+
+from bricolage.tfidf._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
