@@ -1,0 +1,7 @@
+"""PDF Search (Mini Index): a folder of PDFs behind a CLI and a small web page."""
+
+from __future__ import annotations
+
+from pdf_search.core import Library, SearchHit
+
+__all__ = ["Library", "SearchHit"]

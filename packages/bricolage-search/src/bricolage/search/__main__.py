@@ -1,0 +1,9 @@
+"""``python -m bricolage.search``: the command line."""
+
+from __future__ import annotations
+
+import sys
+
+from bricolage.search._cli import main
+
+sys.exit(main())
