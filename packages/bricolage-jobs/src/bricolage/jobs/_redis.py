@@ -1,0 +1,463 @@
+"""The Redis backend: many machines, every transition one Lua script."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import redis
+
+from bricolage.jobs import _lua
+from bricolage.jobs._backend import Renewal
+from bricolage.jobs._model import JobRecord, NewJob, Outcome, QueueStats, check_report
+from bricolage.jobs._policy import RateLimit
+from bricolage.jobs._states import Event, JobState, next_state
+from bricolage.jobs.errors import (
+    ConfigurationError,
+    IllegalTransitionError,
+    JobNotFoundError,
+    LeaseLostError,
+)
+
+__all__ = ["RedisBackend"]
+
+_FLOATS = frozenset(
+    {
+        "timeout",
+        "enqueued_at",
+        "due_at",
+        "started_at",
+        "finished_at",
+        "lease_expires_at",
+        "result_ttl",
+    }
+)
+_INTS = frozenset(
+    {"priority", "seq", "attempts", "max_attempts", "deliveries", "max_deliveries", "token"}
+)
+_OPTIONAL = [
+    "timeout",
+    "started_at",
+    "finished_at",
+    "lease_expires_at",
+    "worker",
+    "result",
+    "error",
+    "traceback",
+    "progress",
+    "idempotency_key",
+]
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def parse_record(flat: Sequence[object]) -> JobRecord:
+    """Build a record from a flat ``HGETALL`` reply."""
+    raw = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+    values: dict[str, Any] = dict.fromkeys(_OPTIONAL)
+    for name, text in raw.items():
+        if name in _FLOATS:
+            values[name] = float(text)
+        elif name in _INTS:
+            values[name] = int(text)
+        else:
+            values[name] = text
+    values["state"] = JobState(raw["state"])
+    values["meta"] = json.loads(raw["meta"])
+    values["cancel_requested"] = raw["cancel_requested"] == "1"
+    return JobRecord(**values)
+
+
+def _num(value: float) -> str:
+    return repr(float(value))
+
+
+class RedisBackend:
+    """Jobs in Redis; every state transition is one atomic Lua script.
+
+    All keys of a ``namespace`` share the hash tag ``{namespace}``, so a Redis Cluster
+    keeps them in one slot. Pass a URL or a ready ``redis.Redis`` client.
+
+    >>> RedisBackend("redis://127.0.0.1:1/0", namespace="app").prefix
+    '{app}'
+    """
+
+    def __init__(
+        self,
+        url_or_client: str | redis.Redis,
+        *,
+        namespace: str = "bricolage",
+    ) -> None:
+        if not namespace or any(c in namespace for c in "{}"):
+            raise ConfigurationError(
+                f"namespace {namespace!r} must be non-empty and free of braces"
+            )
+        self._url: str | None = None
+        if isinstance(url_or_client, str):
+            # typed loosely: redis-py's annotations differ between its major versions
+            self._client: Any = redis.Redis.from_url(url_or_client)
+            self._url = url_or_client
+            self._owns = True
+        else:
+            self._client = url_or_client
+            self._owns = False
+        self._async: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.prefix = "{" + namespace + "}"
+        c = self._client
+        self._enqueue = c.register_script(_lua.ENQUEUE)
+        self._claim = c.register_script(_lua.CLAIM)
+        self._renew = c.register_script(_lua.RENEW)
+        self._finish = c.register_script(_lua.FINISH)
+        self._cancel = c.register_script(_lua.CANCEL)
+        self._requeue = c.register_script(_lua.REQUEUE)
+        self._purge = c.register_script(_lua.PURGE)
+        self._stats = c.register_script(_lua.STATS)
+
+    def __repr__(self) -> str:
+        return f"RedisBackend(prefix={self.prefix!r})"
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    def _enqueue_args(self, job: NewJob, now: float) -> list[str]:
+        return [
+            self.prefix,
+            job.id,
+            job.name,
+            job.queue,
+            job.args,
+            str(job.priority),
+            str(job.max_attempts),
+            str(job.max_deliveries),
+            "" if job.timeout is None else _num(job.timeout),
+            _num(job.due_at(now)),
+            _num(now),
+            job.idempotency_key or "",
+            json.dumps(dict(job.meta), sort_keys=True),
+            _num(job.result_ttl),
+        ]
+
+    def _enqueued(self, job: NewJob, reply: Sequence[Any], now: float) -> JobRecord:
+        status = int(reply[0])
+        if status == -1:
+            raise ConfigurationError(
+                f"job id {job.id!r} is already taken by a {_text(reply[1])} job; pass a new id"
+            )
+        if status == 0:
+            return parse_record(reply[1])
+        return JobRecord.create(job, now, int(reply[1]))
+
+    def enqueue(self, jobs: Sequence[NewJob], now: float) -> list[JobRecord]:
+        """Store ``jobs`` in one round trip; see :meth:`Backend.enqueue`."""
+        if len(jobs) == 1:
+            job = jobs[0]
+            reply = self._enqueue(
+                keys=[self._key("job", job.id)], args=self._enqueue_args(job, now)
+            )
+            return [self._enqueued(job, reply, now)]
+        pipe = self._client.pipeline(transaction=False)
+        for job in jobs:
+            self._enqueue(
+                keys=[self._key("job", job.id)], args=self._enqueue_args(job, now), client=pipe
+            )
+        replies = pipe.execute()
+        return [self._enqueued(job, reply, now) for job, reply in zip(jobs, replies, strict=True)]
+
+    def claim(
+        self,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+    ) -> list[JobRecord]:
+        """Lease up to ``limit`` jobs; see :meth:`Backend.claim`."""
+        args: list[str] = [
+            self.prefix,
+            worker,
+            str(limit),
+            _num(lease),
+            _num(now),
+            str(len(queues)),
+        ]
+        for queue in queues:
+            rate = (rate_limits or {}).get(queue)
+            args += (
+                [queue, "", ""] if rate is None else [queue, str(rate.limit), _num(rate.period)]
+            )
+        reply = self._claim(keys=[self._key("running")], args=args)
+        return [parse_record(flat) for flat in reply]
+
+    def renew(
+        self,
+        held: Mapping[str, int],
+        lease: float,
+        now: float,
+        progress: Mapping[str, str] | None = None,
+    ) -> Renewal:
+        """Extend the leases in ``held``; see :meth:`Backend.renew`."""
+        if not held:
+            return Renewal(lost=frozenset(), cancel=frozenset())
+        progress = progress or {}
+        args = [self.prefix, _num(now + lease), str(len(held))]
+        for job_id, token in held.items():
+            args += [job_id, str(token), progress.get(job_id, "")]
+        lost, cancel = self._renew(keys=[self._key("running")], args=args)
+        return Renewal(
+            lost=frozenset(_text(i) for i in lost), cancel=frozenset(_text(i) for i in cancel)
+        )
+
+    def finish(self, job_id: str, token: int, outcome: Outcome, now: float) -> JobRecord:
+        """Apply the holder's report; see :meth:`Backend.finish`."""
+        check_report(outcome.event)
+        reply = self._finish(
+            keys=[self._key("job", job_id)], args=self._finish_args(job_id, token, outcome, now)
+        )
+        return self._finished(job_id, token, reply)
+
+    def _finish_args(self, job_id: str, token: int, outcome: Outcome, now: float) -> list[str]:
+        return [
+            self.prefix,
+            job_id,
+            str(token),
+            outcome.event.value,
+            _num(now),
+            outcome.result or "",
+            outcome.error or "",
+            outcome.traceback or "",
+            "" if outcome.due_at is None else _num(outcome.due_at),
+            outcome.progress or "",
+            "full",
+        ]
+
+    def _finished(self, job_id: str, token: int, reply: Sequence[Any]) -> JobRecord:
+        status = int(reply[0])
+        if status < 0:
+            state = "gone" if status == -1 else _text(reply[1])
+            current = None if status == -1 else _text(reply[2])
+            raise LeaseLostError(
+                f"job {job_id!r}: the lease with token {token} is no longer held "
+                f"(job is {state}, current token {current}); the report was dropped"
+            )
+        return parse_record(reply[1])
+
+    def finish_many(
+        self, reports: Sequence[tuple[str, int, Outcome]], now: float
+    ) -> list[LeaseLostError | None]:
+        """Apply many reports in one round trip; see :meth:`Backend.finish_many`."""
+        for _, _, outcome in reports:
+            check_report(outcome.event)
+        pipe = self._client.pipeline(transaction=False)
+        for job_id, token, outcome in reports:
+            args = self._finish_args(job_id, token, outcome, now)
+            args[-1] = "brief"
+            self._finish(keys=[self._key("job", job_id)], args=args, client=pipe)
+        out: list[LeaseLostError | None] = []
+        for (job_id, token, _), reply in zip(reports, pipe.execute(), strict=True):
+            if int(reply[0]) < 0:
+                try:
+                    self._finished(job_id, token, reply)
+                except LeaseLostError as exc:
+                    out.append(exc)
+            else:
+                out.append(None)
+        return out
+
+    def get(self, job_id: str, now: float) -> JobRecord | None:
+        """The job, or None; see :meth:`Backend.get`."""
+        found: dict[Any, Any] = self._client.hgetall(self._key("job", job_id))
+        if not found:
+            return None
+        record = parse_record([x for pair in found.items() for x in pair])
+        expires = record.expires_at
+        return None if expires is not None and expires <= now else record
+
+    def cancel(self, job_id: str, now: float) -> JobRecord:
+        """Cancel a job; see :meth:`Backend.cancel`."""
+        reply = self._cancel(
+            keys=[self._key("job", job_id)], args=[self.prefix, job_id, _num(now)]
+        )
+        return self._cancelled(job_id, reply)
+
+    def _cancelled(self, job_id: str, reply: Sequence[Any]) -> JobRecord:
+        status = int(reply[0])
+        if status == -1:
+            raise JobNotFoundError(f"no job with id {job_id!r}")
+        if status == -3:
+            next_state(JobState(_text(reply[1])), Event.CANCEL)
+        return parse_record(reply[1])
+
+    def _index(self, state: JobState) -> list[str]:
+        if state is JobState.QUEUED:
+            queues = self._client.smembers(self._key("queues"))
+            return [self._key("ready", _text(q)) for q in queues]
+        if state in (JobState.SCHEDULED, JobState.RETRYING):
+            return [self._key("delayed")]
+        if state is JobState.RUNNING:
+            return [self._key("running")]
+        if state is JobState.DEAD:
+            return [self._key("dead")]
+        return [self._key("done", state.value)]
+
+    def list_jobs(self, state: JobState, limit: int = 100, offset: int = 0) -> list[JobRecord]:
+        """Jobs in ``state``; see :meth:`Backend.list_jobs`."""
+        keys = self._index(state)
+        ids: list[str] = []
+        for key in sorted(keys):
+            if state is JobState.DEAD:
+                ids += [_text(i) for i in self._client.zrevrange(key, 0, -1)]
+            else:
+                ids += [_text(i) for i in self._client.zrange(key, 0, -1)]
+        pipe = self._client.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self._key("job", job_id))
+        records: list[JobRecord] = []
+        for reply in pipe.execute():
+            if not reply:
+                continue
+            record = parse_record([x for pair in reply.items() for x in pair])
+            if record.state is state:
+                records.append(record)
+        return records[offset : offset + limit]
+
+    def requeue(self, job_ids: Sequence[str] | None, now: float) -> int:
+        """Re-queue dead or failed jobs; see :meth:`Backend.requeue`."""
+        which = ["*"] if job_ids is None else ["-", *job_ids]
+        reply = self._requeue(keys=[self._key("dead")], args=[self.prefix, _num(now), *which])
+        status = int(reply[0])
+        if status == -1:
+            raise JobNotFoundError(f"no job with id {_text(reply[1])!r}")
+        if status == -3:
+            raise IllegalTransitionError(
+                f"job {_text(reply[1])!r} is {_text(reply[2])}; only dead or failed jobs can be "
+                "re-queued"
+            )
+        return int(reply[1])
+
+    def purge(self, job_ids: Sequence[str] | None) -> int:
+        """Delete dead jobs; see :meth:`Backend.purge`."""
+        which = ["*"] if job_ids is None else ["-", *job_ids]
+        return int(self._purge(keys=[self._key("dead")], args=[self.prefix, *which]))
+
+    def stats(self, now: float) -> QueueStats:
+        """Counts and recent latencies; see :meth:`Backend.stats`."""
+        flat, finished, latency = self._stats(
+            keys=[self._key("queues")], args=[self.prefix, _num(now)]
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for i in range(0, len(flat), 2):
+            queue, _, state = _text(flat[i]).partition("\0")
+            counts.setdefault(queue, {})[state] = int(flat[i + 1])
+        pairs = [_text(item).split(",") for item in latency]
+        waits = sorted(float(w) for w, _ in pairs)
+        runs = sorted(float(r) for _, r in pairs)
+        return QueueStats(
+            counts=counts,
+            finished_last_minute=int(finished),
+            wait_p50=_quantile(waits, 0.5),
+            wait_p99=_quantile(waits, 0.99),
+            run_p50=_quantile(runs, 0.5),
+        )
+
+    def fire_once(self, key: str, ttl: float, now: float) -> bool:
+        """First caller wins; see :meth:`Backend.fire_once`."""
+        return bool(
+            self._client.set(self._key("fired", key), "1", nx=True, px=max(1, int(ttl * 1000)))
+        )
+
+    def next_wakeup(self, now: float) -> float | None:
+        """Earliest due time or lease expiry; see :meth:`Backend.next_wakeup`."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.zrange(self._key("delayed"), 0, 0, withscores=True)
+        pipe.zrange(self._key("running"), 0, 0, withscores=True)
+        times = [float(pair[1]) for reply in pipe.execute() for pair in reply]
+        return min(times) if times else None
+
+    def wait(self, timeout: float) -> None:
+        """Block on the namespace's wake-up list for up to ``timeout`` seconds."""
+        if timeout > 0:
+            self._client.blpop([self._key("wake")], timeout=max(0.01, timeout))
+
+    def close(self) -> None:
+        """Close the client if this backend created it."""
+        if self._owns:
+            self._client.close()
+
+    # -- asyncio ----------------------------------------------------------------------
+
+    @property
+    def supports_asyncio(self) -> bool:
+        """Whether the asyncio methods can open their own client (built from a URL)."""
+        return self._url is not None
+
+    def _aclient(self) -> tuple[Any, dict[str, Any]]:
+        import asyncio
+
+        import redis.asyncio
+
+        loop = id(asyncio.get_running_loop())
+        found = self._async.get(loop)
+        if found is None:
+            if self._url is None:
+                raise ConfigurationError(
+                    "the asyncio methods need a RedisBackend built from a URL, not a client"
+                )
+            client = redis.asyncio.Redis.from_url(self._url)
+            scripts = {
+                "enqueue": client.register_script(_lua.ENQUEUE),
+                "cancel": client.register_script(_lua.CANCEL),
+            }
+            found = self._async[loop] = (client, scripts)
+        return found
+
+    async def aenqueue(self, jobs: Sequence[NewJob], now: float) -> list[JobRecord]:
+        """:meth:`enqueue` on redis-py's asyncio client (asyncio only)."""
+        client, scripts = self._aclient()
+        pipe = client.pipeline(transaction=False)
+        for job in jobs:
+            await scripts["enqueue"](
+                keys=[self._key("job", job.id)], args=self._enqueue_args(job, now), client=pipe
+            )
+        replies = await pipe.execute()
+        return [self._enqueued(job, reply, now) for job, reply in zip(jobs, replies, strict=True)]
+
+    async def aget(self, job_id: str, now: float) -> JobRecord | None:
+        """:meth:`get` on redis-py's asyncio client (asyncio only)."""
+        client, _ = self._aclient()
+        found: dict[Any, Any] = await client.hgetall(self._key("job", job_id))
+        if not found:
+            return None
+        record = parse_record([x for pair in found.items() for x in pair])
+        expires = record.expires_at
+        return None if expires is not None and expires <= now else record
+
+    async def acancel(self, job_id: str, now: float) -> JobRecord:
+        """:meth:`cancel` on redis-py's asyncio client (asyncio only)."""
+        _, scripts = self._aclient()
+        reply = await scripts["cancel"](
+            keys=[self._key("job", job_id)], args=[self.prefix, job_id, _num(now)]
+        )
+        return self._cancelled(job_id, reply)
+
+    async def aclose(self) -> None:
+        """Close the asyncio client of the running event loop, if one was opened."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        found = self._async.pop(id(loop), None)
+        if found is not None:
+            await found[0].aclose()
+
+
+def _quantile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[index]

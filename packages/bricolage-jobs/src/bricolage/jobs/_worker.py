@@ -1,0 +1,470 @@
+"""The worker: claims jobs under leases, runs them, renews, reports, stops gracefully."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import anyio.abc
+import attrs
+
+from bricolage.jobs._context import JobContext, _set_current
+from bricolage.jobs._model import JobRecord, Outcome
+from bricolage.jobs._policy import LeasePolicy, RateLimit, decide_failure
+from bricolage.jobs._queue import Queue
+from bricolage.jobs._registry import JobFunction
+from bricolage.jobs._scheduler import Schedule, Scheduler
+from bricolage.jobs._states import Event
+from bricolage.jobs.errors import (
+    ConfigurationError,
+    InvalidArgumentsError,
+    LeaseLostError,
+    PermanentError,
+    UnknownJobError,
+)
+
+__all__ = ["Worker", "WorkerCounters"]
+
+logger = logging.getLogger("bricolage.jobs.worker")
+
+
+@attrs.define
+class WorkerCounters:
+    """What a worker did since it started.
+
+    >>> WorkerCounters().succeeded
+    0
+    """
+
+    claimed: int = 0
+    succeeded: int = 0
+    retried: int = 0
+    failed: int = 0
+    buried: int = 0
+    cancelled: int = 0
+    released: int = 0
+    fenced: int = 0
+    lost: int = 0
+
+
+class _Running:
+    __slots__ = ("ctx", "reason", "record", "scope")
+
+    def __init__(self, record: JobRecord, ctx: JobContext) -> None:
+        self.record = record
+        self.ctx = ctx
+        self.scope: anyio.CancelScope | None = None
+        self.reason: str | None = None
+
+
+class Worker:
+    """Runs jobs from one or more queues of a :class:`Queue`'s backend.
+
+    Async jobs run as anyio tasks, sync jobs in a thread pool; at most ``concurrency``
+    at a time. Each claimed job holds a lease renewed every third of its length while
+    the worker lives. On SIGTERM (or :meth:`stop`) the worker takes no more work, lets
+    running jobs finish for ``grace`` seconds, then gives the rest back to the queue.
+
+    >>> queue = Queue("sqlite://:memory:")
+    >>> @queue.job()
+    ... def add(a: int, b: int) -> int:
+    ...     return a + b
+    >>> handle = queue.enqueue(add, 2, 3)
+    >>> Worker(queue, burst=True).run()
+    >>> handle.result()
+    5
+    >>> queue.close()
+    """
+
+    def __init__(
+        self,
+        queue: Queue,
+        queues: Sequence[str] | None = None,
+        *,
+        concurrency: int = 16,
+        threads: int | None = None,
+        lease: LeasePolicy | None = None,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        schedules: Sequence[Schedule] = (),
+        grace: float = 30.0,
+        poll_interval: float = 1.0,
+        burst: bool = False,
+        name: str | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigurationError(f"concurrency must be >= 1, got {concurrency!r}")
+        self.queue = queue
+        self.queues = tuple(queues or queue.registry.queues or ("default",))
+        self.concurrency = concurrency
+        self.threads = threads or concurrency
+        self.lease = lease or LeasePolicy()
+        self.rate_limits = dict(rate_limits or {})
+        self.grace = grace
+        self.poll_interval = poll_interval
+        self.burst = burst
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.counters = WorkerCounters()
+        self.scheduler = Scheduler(queue, schedules, clock=clock) if schedules else None
+        self._running: dict[str, _Running] = {}
+        self._stopping = False
+        self._wake: anyio.Event | None = None
+        self._stop_flag = threading.Event()
+        self._outbox: list[tuple[JobRecord, Outcome, anyio.Event]] = []
+        self._outbox_ready: anyio.Event | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.name} queues={list(self.queues)}>"
+
+    @property
+    def backend(self) -> Any:
+        """The backend jobs come from."""
+        return self.queue.backend
+
+    def run(self, *, backend: str = "asyncio", handle_signals: bool = True) -> None:
+        """Serve until stopped by SIGTERM/SIGINT (or, with ``burst``, until idle)."""
+        anyio.run(functools.partial(self.serve, handle_signals=handle_signals), backend=backend)
+
+    def stop(self) -> None:
+        """Stop taking work; running jobs get ``grace`` seconds, then go back to the queue.
+
+        Call it from the worker's event loop (a signal does it for you). A worker idle in
+        a blocking wait notices within ``poll_interval``.
+        """
+        self._stopping = True
+        self._stop_flag.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def serve(
+        self,
+        *,
+        handle_signals: bool = False,
+        task_status: Any = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Serve in the current event loop until :meth:`stop` (or idle, with ``burst``).
+
+        ``task_status`` makes it startable with ``await task_group.start(worker.serve)``,
+        which returns once the worker is taking jobs.
+        """
+        self._limiter = anyio.CapacityLimiter(self.threads)
+        self._outbox_ready = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            renew_scope = anyio.CancelScope()
+            tg.start_soon(self._renew_loop, renew_scope)
+            report_scope = anyio.CancelScope()
+            tg.start_soon(self._report_loop, report_scope)
+            side = anyio.CancelScope()
+            if handle_signals:
+                tg.start_soon(self._signals, side)
+            if self.scheduler is not None:
+                tg.start_soon(self._schedule_loop, side)
+            task_status.started()
+            async with anyio.create_task_group() as jobs:
+                await self._fetch_loop(jobs)
+                await self._drain()
+            renew_scope.cancel()
+            report_scope.cancel()
+            side.cancel()
+        logger.info("worker %s stopped: %s", self.name, self.counters)
+
+    async def _signals(self, scope: anyio.CancelScope) -> None:
+        with scope, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for signum in signals:
+                logger.info("worker %s got signal %s; stopping", self.name, signum)
+                self.stop()
+                return
+
+    async def _schedule_loop(self, scope: anyio.CancelScope) -> None:
+        assert self.scheduler is not None
+        with scope:
+            await self.scheduler.serve()
+
+    def _poll(self, free: int, wait: bool) -> tuple[list[JobRecord], float | None]:
+        """Claim; if nothing came and ``wait``, block until work may exist and claim again.
+
+        One thread hop per cycle: the wait and the claims run in the same thread.
+        """
+        backend = self.backend
+        claimed: list[JobRecord] = backend.claim(
+            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
+        )
+        if claimed:
+            return claimed, None
+        wake: float | None = backend.next_wakeup(self.clock())
+        if not wait or self._stop_flag.is_set():
+            return claimed, wake
+        timeout = self.poll_interval
+        if wake is not None:
+            timeout = max(0.0, min(timeout, wake - self.clock()))
+        if timeout > 0:
+            backend.wait(timeout)
+        if self._stop_flag.is_set():
+            return [], wake
+        return backend.claim(
+            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
+        ), wake
+
+    async def _fetch_loop(self, jobs: anyio.abc.TaskGroup) -> None:
+        failures = 0
+        while not self._stopping:
+            self._wake = anyio.Event()
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                await self._wake.wait()
+                continue
+            try:
+                claimed, wake = await anyio.to_thread.run_sync(self._poll, free, not self.burst)
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("worker %s: claiming failed (%d in a row)", self.name, failures)
+                await anyio.sleep(min(5.0, 0.1 * 2**failures))
+                continue
+            for record in claimed:
+                self.counters.claimed += 1
+                ctx = JobContext(
+                    record.id,
+                    record.name,
+                    record.queue,
+                    attempt=record.attempts + 1,
+                    meta=record.meta,
+                )
+                running = _Running(record, ctx)
+                self._running[record.id] = running
+                jobs.start_soon(self._execute, running)
+            if claimed or not self.burst:
+                continue
+            if not self._running and wake is None:
+                return
+            timeout = self.poll_interval
+            if wake is not None:
+                timeout = max(0.0, min(timeout, wake - self.clock()))
+            with anyio.move_on_after(timeout):
+                await self._wake.wait()
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        with anyio.move_on_after(self.grace):
+            while self._running:
+                self._wake = anyio.Event()
+                await self._wake.wait()
+        for running in list(self._running.values()):
+            running.reason = "release"
+            if running.scope is not None:
+                running.scope.cancel()
+
+    async def _renew_loop(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            while True:
+                await anyio.sleep(self.lease.renew_interval)
+                await self._renew_once()
+
+    async def _renew_once(self) -> None:
+        held = {i: r.record.token for i, r in self._running.items()}
+        if not held:
+            return
+        progress = {
+            i: r.ctx.progress_json
+            for i, r in self._running.items()
+            if r.ctx.progress_json is not None
+        }
+        try:
+            renewal = await anyio.to_thread.run_sync(
+                self.backend.renew, held, self.lease.duration, self.clock(), progress
+            )
+        except Exception:
+            logger.exception("worker %s: renewing %d leases failed", self.name, len(held))
+            return
+        for job_id in renewal.lost:
+            running = self._running.get(job_id)
+            if running is not None:
+                logger.warning("worker %s: lost the lease of job %s", self.name, job_id)
+                self.counters.lost += 1
+                running.ctx.lease_lost = True
+                running.reason = "lost"
+                if running.scope is not None:
+                    running.scope.cancel()
+        for job_id in renewal.cancel:
+            running = self._running.get(job_id)
+            if running is not None and running.reason is None:
+                running.ctx.cancel_requested = True
+                running.reason = "cancel"
+                if running.scope is not None:
+                    running.scope.cancel()
+
+    async def _call(self, job: JobFunction[Any, Any], running: _Running) -> Any:
+        kwargs = job.decode_args(running.record.args)
+        middleware = self.queue.middleware
+        ctx = running.ctx
+        if job.is_async:
+            token = _set_current(ctx)
+            try:
+                with contextlib.ExitStack() as stack:
+                    for hook in middleware:
+                        stack.enter_context(hook.around_job(ctx))
+                    return await job.fn(**kwargs)
+            finally:
+                _reset(token)
+
+        def in_thread() -> Any:
+            _set_current(ctx)
+            with contextlib.ExitStack() as stack:
+                for hook in middleware:
+                    stack.enter_context(hook.around_job(ctx))
+                return job.fn(**kwargs)
+
+        return await anyio.to_thread.run_sync(
+            in_thread, limiter=self._limiter, abandon_on_cancel=True
+        )
+
+    async def _execute(self, running: _Running) -> None:
+        record = running.record
+        outcome: Outcome | None = None
+        try:
+            try:
+                job = self.queue.registry.get(record.name)
+            except UnknownJobError as exc:
+                outcome = Outcome(Event.FAIL, error=str(exc))
+            else:
+                outcome = await self._attempt(job, running)
+        finally:
+            # The slot frees as soon as the job is done, so the next claim overlaps the
+            # report's round trip; the report still completes before the worker exits.
+            self._running.pop(record.id, None)
+            self._poke()
+        if outcome is not None:
+            await self._report(running, outcome)
+            self._poke()
+
+    async def _attempt(self, job: JobFunction[Any, Any], running: _Running) -> Outcome | None:
+        record = running.record
+        timeout = record.timeout
+        try:
+            with anyio.CancelScope() as scope:
+                running.scope = scope
+                if running.reason is not None:
+                    scope.cancel()
+                with anyio.fail_after(timeout):
+                    value = await self._call(job, running)
+                return Outcome(
+                    Event.SUCCEED,
+                    result=job.encode_result(value),
+                    progress=running.ctx.progress_json,
+                )
+            # The scope was cancelled by us: a cancel request, a lost lease, or shutdown.
+            if running.reason == "cancel":
+                return Outcome(Event.CANCEL, error="cancelled on request")
+            if running.reason == "release":
+                return Outcome(Event.RELEASE)
+            return None
+        except TimeoutError:
+            return self._failure(
+                job, running, f"TimeoutError: the job ran longer than {timeout} s", "", False
+            )
+        except (PermanentError, InvalidArgumentsError) as exc:
+            return self._failure(
+                job, running, f"{type(exc).__name__}: {exc}", traceback.format_exc(), True
+            )
+        except Exception as exc:  # noqa: BLE001 - any error a job raises is a failed attempt
+            return self._failure(
+                job, running, f"{type(exc).__name__}: {exc}", traceback.format_exc(), False
+            )
+
+    def _failure(
+        self, job: JobFunction[Any, Any], running: _Running, error: str, tb: str, permanent: bool
+    ) -> Outcome:
+        record = running.record
+        decision = decide_failure(
+            job.retry, record.attempts + 1, record.max_attempts, permanent, self.clock(), self.rng
+        )
+        return Outcome(
+            decision.event,
+            error=error,
+            traceback=tb or None,
+            due_at=decision.due_at,
+            progress=running.ctx.progress_json,
+        )
+
+    async def _report(self, running: _Running, outcome: Outcome) -> None:
+        done = anyio.Event()
+        self._outbox.append((running.record, outcome, done))
+        assert self._outbox_ready is not None
+        self._outbox_ready.set()
+        await done.wait()
+
+    async def _report_loop(self, scope: anyio.CancelScope) -> None:
+        """Send the reports gathered meanwhile in one round trip, over and over."""
+        with scope:
+            while True:
+                assert self._outbox_ready is not None
+                await self._outbox_ready.wait()
+                self._outbox_ready = anyio.Event()
+                batch, self._outbox = self._outbox, []
+                if batch:
+                    await self._send(batch)
+
+    async def _send(self, batch: list[tuple[JobRecord, Outcome, anyio.Event]]) -> None:
+        reports = [(record.id, record.token, outcome) for record, outcome, _ in batch]
+        try:
+            for attempt in range(5):
+                try:
+                    results = await anyio.to_thread.run_sync(
+                        self.backend.finish_many, reports, self.clock()
+                    )
+                except Exception:
+                    logger.exception(
+                        "worker %s: reporting %d jobs failed (try %d)",
+                        self.name,
+                        len(batch),
+                        attempt + 1,
+                    )
+                    await anyio.sleep(0.1 * 2**attempt)
+                    continue
+                for (_, outcome, _), result in zip(batch, results, strict=True):
+                    if isinstance(result, LeaseLostError):
+                        self.counters.fenced += 1
+                        logger.warning("worker %s: report fenced: %s", self.name, result)
+                    else:
+                        self._count(outcome.event)
+                return
+        finally:
+            for _, _, done in batch:
+                done.set()
+
+    def _count(self, event: Event) -> None:
+        field = {
+            Event.SUCCEED: "succeeded",
+            Event.RETRY: "retried",
+            Event.FAIL: "failed",
+            Event.BURY: "buried",
+            Event.CANCEL: "cancelled",
+            Event.RELEASE: "released",
+        }[event]
+        setattr(self.counters, field, getattr(self.counters, field) + 1)
+
+
+def _reset(token: Any) -> None:
+    from bricolage.jobs._context import _current
+
+    _current.reset(token)
