@@ -1,0 +1,804 @@
+"""The caching transports: one flow (a generator of I/O steps), two thin drivers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+import httpx
+
+from bricolage.http._directives import CacheControl, parse_cache_control, parse_http_date
+from bricolage.http._metrics import CacheMetrics, CacheOutcome, _attach
+from bricolage.http._rfc9111 import (
+    Action,
+    CachedResponse,
+    CachePolicy,
+    CacheRule,
+    cache_key,
+    conditional_headers,
+    current_age,
+    decide,
+    invalidation_urls,
+    make_entry,
+    merge_not_modified,
+    select_variant,
+    serve_stale_on_error,
+    why_not_storable,
+)
+from bricolage.http._storage import CacheStorage, MemoryStorage
+from bricolage.http.errors import StorageError
+
+__all__ = ["AsyncCacheTransport", "CacheTransport"]
+
+_log = logging.getLogger("bricolage.http")
+_CONDITIONALS = ("if-none-match", "if-modified-since", "if-match", "if-unmodified-since")
+_ERROR_STATUSES = frozenset({500, 502, 503, 504})
+
+Stored = tuple[str, list[CachedResponse], float | None]
+
+
+# --- the I/O steps a flow asks its driver to perform ----------------------------------
+
+
+@dataclass(slots=True)
+class _Load:
+    key: str
+
+
+@dataclass(slots=True)
+class _Store:
+    item: Stored
+
+
+@dataclass(slots=True)
+class _Delete:
+    key: str
+
+
+@dataclass(slots=True)
+class _Send:
+    request: httpx.Request
+
+
+@dataclass(slots=True)
+class _Close:
+    response: httpx.Response
+
+
+@dataclass(slots=True)
+class _Tee:
+    response: httpx.Response
+    finish: Callable[[bytes], Stored]
+
+
+@dataclass(slots=True)
+class _Refresh:
+    ident: str
+    request: httpx.Request
+    entry: CachedResponse
+    key: str
+    variants: list[CachedResponse]
+    rule: CacheRule | None
+
+
+_Op = _Load | _Store | _Delete | _Send | _Close | _Tee | _Refresh
+_Flow = Generator[_Op, Any, httpx.Response]
+
+
+def _ttl(entry: CachedResponse) -> float | None:
+    """How long an entry can be of use: forever if it can be revalidated."""
+    if entry.header("etag") is not None or entry.header("last-modified") is not None:
+        return None
+    cc = entry.cache_control
+    windows = max(cc.stale_while_revalidate or 0, cc.stale_if_error or 0)
+    return max(0.0, entry.freshness_lifetime - entry.initial_age) + windows + 600.0
+
+
+def _header_items(response: httpx.Response) -> list[tuple[str, str]]:
+    """Header fields as text that round-trips byte for byte (latin-1), whatever the bytes."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
+
+
+def _etag_matches(header: str, etag: str | None) -> bool:
+    if etag is None:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.strip().removeprefix("W/")
+    return any(part.strip().removeprefix("W/") == wanted for part in header.split(","))
+
+
+class _CacheBase:
+    """The flow shared by :class:`CacheTransport` and :class:`AsyncCacheTransport`."""
+
+    def __init__(
+        self,
+        storage: CacheStorage | None,
+        policy: CachePolicy | None,
+        clock: Callable[[], float],
+        key: Callable[[httpx.Request], str] | None,
+        metrics: CacheMetrics | None,
+    ) -> None:
+        self._own_storage = storage is None
+        self.storage: CacheStorage = MemoryStorage() if storage is None else storage
+        self.policy = CachePolicy() if policy is None else policy
+        self.metrics = CacheMetrics() if metrics is None else metrics
+        self._clock = clock
+        self._key_function = key
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+
+    def _key(self, request: httpx.Request) -> str:
+        if self._key_function is not None:
+            return self._key_function(request)
+        return cache_key(request.method, str(request.url))
+
+    def _key_for_url(self, url: str) -> str:
+        return self._key(httpx.Request("GET", url))
+
+    # -- building responses ------------------------------------------------------------
+
+    def _serve(
+        self, request: httpx.Request, entry: CachedResponse, age: float, action: str, reason: str
+    ) -> httpx.Response:
+        headers = [(k, v) for k, v in entry.headers if k.lower() != "age"]
+        headers.append(("Age", str(int(age))))
+        status = entry.status
+        body = entry.body
+        if action in ("hit", "stale") and self._not_modified_for(request, entry):
+            status = 304
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            body = b""
+        elif request.method == "HEAD":
+            body = b""
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
+        outcome = CacheOutcome(action, stored=True, reason=reason, key=None, age=age)
+        _attach(response, outcome)
+        self.metrics.record(outcome, body_bytes=len(body))
+        return response
+
+    @staticmethod
+    def _not_modified_for(request: httpx.Request, entry: CachedResponse) -> bool:
+        inm = request.headers.get("if-none-match")
+        if inm is not None:
+            return _etag_matches(inm, entry.header("etag"))
+        ims = parse_http_date(request.headers.get("if-modified-since"))
+        if ims is None:
+            return False
+        # RFC 9111 section 4.3.2: Last-Modified, else Date, else the time it was received.
+        last_modified = parse_http_date(entry.header("last-modified"))
+        if last_modified is None:
+            last_modified = parse_http_date(entry.header("date"))
+        if last_modified is None:
+            last_modified = entry.response_time
+        return last_modified <= ims
+
+    def _tag(self, response: httpx.Response, outcome: CacheOutcome) -> httpx.Response:
+        _attach(response, outcome)
+        self.metrics.record(outcome)
+        return response
+
+    # -- the flow ------------------------------------------------------------------------
+
+    def _flow(self, request: httpx.Request) -> _Flow:
+        method = request.method
+        if method not in ("GET", "HEAD"):
+            response = yield _Send(request)
+            urls = invalidation_urls(
+                method=method,
+                url=str(request.url),
+                status=response.status_code,
+                headers=_header_items(response),
+            )
+            for url in urls:
+                yield _Delete(self._key_for_url(url))
+            reason = f"method {method} is not cached"
+            if urls:
+                reason += f"; invalidated {len(urls)} URL(s)"
+            return self._tag(response, CacheOutcome("bypass", stored=False, reason=reason))
+        url = str(request.url)
+        rule = self.policy.rule_for(url)
+        key = self._key(request)
+        cc_lines = request.headers.get_list("cache-control")
+        request_cc = parse_cache_control(cc_lines or None)
+        pragma = not cc_lines and "no-cache" in request.headers.get("pragma", "").lower()
+        variants: list[CachedResponse] = yield _Load(key)
+        entry = select_variant(variants, request.headers) if variants else None
+        lookup = decide(
+            entry,
+            request_cc=request_cc,
+            now=self._clock(),
+            policy=self.policy,
+            pragma_no_cache=pragma,
+        )
+        action = lookup.action
+        if (action is Action.HIT or action is Action.STALE) and lookup.entry is not None:
+            return self._serve(request, lookup.entry, lookup.age, action.value, lookup.reason)
+        if action is Action.GATEWAY_TIMEOUT:
+            response = httpx.Response(
+                504, headers={"Cache-Control": "no-store"}, stream=httpx.ByteStream(b"")
+            )
+            return self._tag(
+                response, CacheOutcome("gateway-timeout", stored=False, reason=lookup.reason)
+            )
+        if action is Action.STALE_WHILE_REVALIDATE and lookup.entry is not None:
+            stale = lookup.entry
+            if self.policy.revalidate_in_background:
+                ident = f"{key}\x00{stale.vary!r}"
+                spawned = yield _Refresh(ident, request, stale, key, variants, rule)
+                if spawned:
+                    return self._serve(request, stale, lookup.age, action.value, lookup.reason)
+        if method == "HEAD":
+            return (yield from self._head(request, key, variants, lookup.entry))
+        return (yield from self._fetch(request, key, rule, request_cc, variants, lookup.entry))
+
+    def _head(
+        self,
+        request: httpx.Request,
+        key: str,
+        variants: list[CachedResponse],
+        entry: CachedResponse | None,
+    ) -> _Flow:
+        """Forward a HEAD; a 200 freshens the stored GET response (RFC 9111 4.3.5)."""
+        request_time = self._clock()
+        response: httpx.Response = yield _Send(request)
+        if entry is not None and response.status_code == 200:
+            merged = merge_not_modified(
+                entry,
+                headers=_header_items(response),
+                request_time=request_time,
+                response_time=self._clock(),
+                policy=self.policy,
+            )
+            if merged is not None:
+                rest = [v for v in variants if v is not entry]
+                yield _Store((key, [merged, *rest][: self.policy.max_variants], _ttl(merged)))
+                reason = "the HEAD response freshened the stored response"
+                return self._tag(response, CacheOutcome("miss", stored=True, reason=reason))
+        reason = "HEAD responses are not stored"
+        return self._tag(response, CacheOutcome("miss", stored=False, reason=reason))
+
+    def _fetch(
+        self,
+        request: httpx.Request,
+        key: str,
+        rule: CacheRule | None,
+        request_cc: CacheControl,
+        variants: list[CachedResponse],
+        entry: CachedResponse | None,
+    ) -> _Flow:
+        user_conditional = any(h in request.headers for h in _CONDITIONALS)
+        send = request
+        validating = False
+        if entry is not None and not user_conditional:
+            validators = conditional_headers(entry)
+            if validators:
+                headers = request.headers.copy()
+                headers.update(validators)
+                send = httpx.Request(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    extensions=request.extensions,
+                )
+                validating = True
+        request_time = self._clock()
+        try:
+            response: httpx.Response = yield _Send(send)
+        except httpx.TransportError as error:
+            if entry is not None and serve_stale_on_error(
+                entry,
+                request_cc=request_cc,
+                now=self._clock(),
+                policy=self.policy,
+                disconnected=True,
+            ):
+                reason = f"the origin failed ({type(error).__name__}); serving the stored copy"
+                age = current_age(entry, self._clock())
+                return self._serve(request, entry, age, "stale-if-error", reason)
+            raise
+        response_time = self._clock()
+        status = response.status_code
+        if entry is not None and status == 304 and (validating or user_conditional):
+            merged = merge_not_modified(
+                entry,
+                headers=_header_items(response),
+                request_time=request_time,
+                response_time=response_time,
+                policy=self.policy,
+            )
+            if merged is not None:
+                rest = [v for v in variants if v is not entry]
+                yield _Store((key, [merged, *rest][: self.policy.max_variants], _ttl(merged)))
+                if user_conditional:
+                    return self._tag(
+                        response,
+                        CacheOutcome("revalidated", stored=True, reason="304 passed through"),
+                    )
+                yield _Close(response)
+                age = current_age(merged, self._clock())
+                return self._serve(
+                    request, merged, age, "revalidated", "the origin answered 304 Not Modified"
+                )
+            if validating:
+                # The 304 names another representation: ask again without validators.
+                yield _Close(response)
+                return (yield from self._fetch(request, key, rule, request_cc, [], None))
+        if (
+            entry is not None
+            and status in _ERROR_STATUSES
+            and serve_stale_on_error(
+                entry, request_cc=request_cc, now=self._clock(), policy=self.policy
+            )
+        ):
+            yield _Close(response)
+            age = current_age(entry, self._clock())
+            reason = f"the origin answered {status}; serving the stored copy"
+            return self._serve(request, entry, age, "stale-if-error", reason)
+        return (
+            yield from self._store(
+                request, key, rule, request_cc, variants, response, request_time, response_time
+            )
+        )
+
+    def _store(
+        self,
+        request: httpx.Request,
+        key: str,
+        rule: CacheRule | None,
+        request_cc: CacheControl,
+        variants: list[CachedResponse],
+        response: httpx.Response,
+        request_time: float,
+        response_time: float,
+    ) -> _Flow:
+        headers = _header_items(response)
+        reason = why_not_storable(
+            method=request.method,
+            request_cc=request_cc,
+            request_has_authorization="authorization" in request.headers,
+            status=response.status_code,
+            response_headers=headers,
+            policy=self.policy,
+            rule=rule,
+        )
+        limit = self.policy.max_body_size
+        length = response.headers.get("content-length", "")
+        if reason is None and length.isdigit() and int(length) > limit:
+            reason = f"the body ({length} bytes) exceeds max_body_size={limit}"
+        if reason is not None:
+            return self._tag(response, CacheOutcome("miss", stored=False, reason=reason, key=key))
+        policy = self.policy
+
+        def finish(body: bytes) -> Stored:
+            entry = make_entry(
+                url=str(request.url),
+                request_headers=request.headers,
+                status=response.status_code,
+                headers=headers,
+                body=body,
+                request_time=request_time,
+                response_time=response_time,
+                policy=policy,
+                rule=rule,
+            )
+            kept = [entry]
+            if entry.vary:
+                names = [n for n, _ in entry.vary]
+                kept += [
+                    v for v in variants if [n for n, _ in v.vary] == names and v.vary != entry.vary
+                ]
+            return key, kept[: policy.max_variants], _ttl(entry)
+
+        self._tag(
+            response,
+            CacheOutcome("miss", stored=True, reason="stored once the body is read", key=key),
+        )
+        teed: httpx.Response = yield _Tee(response, finish)
+        return teed
+
+    def _begin_refresh(self, ident: str) -> bool:
+        with self._in_flight_lock:
+            if ident in self._in_flight:
+                return False
+            self._in_flight.add(ident)
+            return True
+
+    def _end_refresh(self, ident: str) -> None:
+        with self._in_flight_lock:
+            self._in_flight.discard(ident)
+
+    def _refresh_flow(self, op: _Refresh) -> _Flow:
+        request = httpx.Request(
+            "GET", op.request.url, headers=op.request.headers, extensions=op.request.extensions
+        )
+        return self._fetch(
+            request, op.key, op.rule, parse_cache_control(None), op.variants, op.entry
+        )
+
+
+class _SyncTee(httpx.SyncByteStream):
+    def __init__(
+        self, inner: httpx.SyncByteStream, limit: int, finish: Callable[[bytes], None]
+    ) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._finish = finish
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks: list[bytes] | None = []
+        total = 0
+        for chunk in self._inner:
+            if chunks is not None:
+                total += len(chunk)
+                if total > self._limit:
+                    chunks = None
+                else:
+                    chunks.append(chunk)
+            yield chunk
+        if chunks is not None:
+            self._finish(b"".join(chunks))
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncTee(httpx.AsyncByteStream):
+    def __init__(
+        self, inner: httpx.AsyncByteStream, limit: int, finish: Callable[[bytes], Any]
+    ) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._finish = finish
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks: list[bytes] | None = []
+        total = 0
+        async for chunk in self._inner:
+            if chunks is not None:
+                total += len(chunk)
+                if total > self._limit:
+                    chunks = None
+                else:
+                    chunks.append(chunk)
+            yield chunk
+        if chunks is not None:
+            await self._finish(b"".join(chunks))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CacheTransport(_CacheBase, httpx.BaseTransport):
+    """A caching ``httpx.BaseTransport`` (RFC 9111, RFC 5861) around any transport.
+
+    Args:
+        transport: the transport that talks to the network (default
+            ``httpx.HTTPTransport``); a :class:`RetryTransport` fits here.
+        storage: a :class:`CacheStorage` (default: a :class:`MemoryStorage` of 64 MiB).
+            A storage passed in is not closed by :meth:`close`.
+        policy: a :class:`CachePolicy` (private cache by default).
+        clock: wall-clock seconds (injected in tests).
+        key: a custom cache key function of the request.
+        metrics: a :class:`CacheMetrics` to count into (one is made if omitted).
+
+    >>> from bricolage.http import CacheTransport
+    >>> import httpx
+    >>> calls = []
+    >>> def origin(request):
+    ...     calls.append(request.url.path)
+    ...     return httpx.Response(200, headers={"Cache-Control": "max-age=60"}, text="hello")
+    >>> client = httpx.Client(transport=CacheTransport(httpx.MockTransport(origin)))
+    >>> [client.get("http://api.test/greeting").text for _ in range(3)]
+    ['hello', 'hello', 'hello']
+    >>> calls
+    ['/greeting']
+    >>> client.close()
+    """
+
+    def __init__(
+        self,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        storage: CacheStorage | None = None,
+        policy: CachePolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        key: Callable[[httpx.Request], str] | None = None,
+        metrics: CacheMetrics | None = None,
+    ) -> None:
+        super().__init__(storage, policy, clock, key, metrics)
+        self.transport = httpx.HTTPTransport() if transport is None else transport
+        self._threads: list[threading.Thread] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` from the cache or through the wrapped transport."""
+        return self._drive(self._flow(request))
+
+    def _drive(self, flow: _Flow) -> httpx.Response:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: httpx.Response = stop.value
+                return result
+            value, error = None, None
+            if isinstance(op, _Send):
+                try:
+                    value = self.transport.handle_request(op.request)
+                except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
+                    error = exc
+            elif isinstance(op, _Load):
+                value = self._load(op.key)
+            elif isinstance(op, _Store):
+                self._put(op.item)
+            elif isinstance(op, _Delete):
+                self._delete(op.key)
+            elif isinstance(op, _Close):
+                op.response.close()
+            elif isinstance(op, _Tee):
+                value = self._tee(op)
+            else:
+                value = self._spawn(op)
+
+    def _load(self, key: str) -> list[CachedResponse]:
+        try:
+            return self.storage.get(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache read failed, going to the origin: %s", error)
+            return []
+
+    def _put(self, item: Stored) -> None:
+        try:
+            self.storage.put(*item)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache write failed: %s", error)
+        else:
+            self.metrics.record_stored()
+
+    def _delete(self, key: str) -> None:
+        try:
+            self.storage.delete(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache delete failed: %s", error)
+
+    def _tee(self, op: _Tee) -> httpx.Response:
+        response = op.response
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:
+            stream = response.stream
+            assert isinstance(stream, httpx.SyncByteStream)
+            response.stream = _SyncTee(
+                stream, self.policy.max_body_size, lambda body: self._put(op.finish(body))
+            )
+        else:
+            self._put(op.finish(body))
+        return response
+
+    def _spawn(self, op: _Refresh) -> bool:
+        if not self._begin_refresh(op.ident):
+            return True  # the same refresh is already running: serve the stale copy
+
+        def job() -> None:
+            try:
+                response = self._drive(self._refresh_flow(op))
+                response.read()
+                response.close()
+            except Exception:  # noqa: BLE001 - a background refresh must not crash
+                _log.warning("background revalidation of %s failed", op.entry.url, exc_info=True)
+            finally:
+                self._end_refresh(op.ident)
+
+        thread = threading.Thread(target=job, name="bricolage-http-refresh", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+        return True
+
+    def wait_for_refreshes(self, timeout: float | None = None) -> None:
+        """Wait until the background refreshes started so far have finished.
+
+        ``stale-while-revalidate`` answers at once and refreshes in a thread; tests and
+        demos call this to see the refreshed entry.
+
+        >>> import httpx
+        >>> from bricolage.http import CacheTransport
+        >>> transport = CacheTransport(httpx.MockTransport(lambda r: httpx.Response(200)))
+        >>> transport.wait_for_refreshes(timeout=1.0)
+        """
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def invalidate(self, url: str | httpx.URL) -> None:
+        """Forget what is stored for ``url`` (every variant).
+
+        >>> from bricolage.http import CacheTransport
+        >>> import httpx
+        >>> transport = CacheTransport(httpx.MockTransport(lambda r: httpx.Response(200)))
+        >>> transport.invalidate("http://api.test/users/1")
+        """
+        self._delete(self._key_for_url(str(url)))
+
+    def close(self) -> None:
+        """Wait for background refreshes, close the wrapped transport and own storage."""
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        self.transport.close()
+        if self._own_storage:
+            self.storage.close()
+
+
+class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
+    """The asynchronous twin of :class:`CacheTransport`, on anyio (asyncio or trio).
+
+    Background refreshes (``stale-while-revalidate``) run in a task group opened when the
+    client is entered (``async with httpx.AsyncClient(transport=...)``); without it, the
+    refresh is made before answering. A blocking storage (SQLite, Redis) runs in a worker
+    thread; :class:`MemoryStorage` is used directly.
+
+    >>> from bricolage.http import AsyncCacheTransport
+    >>> import anyio, httpx
+    >>> def origin(request):
+    ...     return httpx.Response(200, headers={"Cache-Control": "max-age=60"}, text="hi")
+    >>> async def main():
+    ...     transport = AsyncCacheTransport(httpx.MockTransport(origin))
+    ...     async with httpx.AsyncClient(transport=transport) as client:
+    ...         await client.get("http://api.test/")
+    ...         response = await client.get("http://api.test/")
+    ...         return cache_outcome(response).action
+    >>> from bricolage.http import cache_outcome
+    >>> anyio.run(main)
+    'hit'
+    """
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        storage: CacheStorage | None = None,
+        policy: CachePolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        key: Callable[[httpx.Request], str] | None = None,
+        metrics: CacheMetrics | None = None,
+    ) -> None:
+        super().__init__(storage, policy, clock, key, metrics)
+        self.transport = httpx.AsyncHTTPTransport() if transport is None else transport
+        self._blocking = bool(getattr(self.storage, "blocking", True))
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    async def __aenter__(self) -> AsyncCacheTransport:
+        await self.transport.__aenter__()
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        task_group, self._task_group = self._task_group, None
+        try:
+            if task_group is not None:
+                await task_group.__aexit__(None, None, None)
+        finally:
+            await self.transport.__aexit__(*exc_info)
+            if self._own_storage:
+                self.storage.close()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` from the cache or through the wrapped transport."""
+        return await self._drive(self._flow(request))
+
+    async def _drive(self, flow: _Flow) -> httpx.Response:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: httpx.Response = stop.value
+                return result
+            value, error = None, None
+            if isinstance(op, _Send):
+                try:
+                    value = await self.transport.handle_async_request(op.request)
+                except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
+                    error = exc
+            elif isinstance(op, _Load):
+                value = await self._call(self._load_sync, op.key)
+            elif isinstance(op, _Store):
+                await self._call(self._put_sync, op.item)
+            elif isinstance(op, _Delete):
+                await self._call(self._delete_sync, op.key)
+            elif isinstance(op, _Close):
+                await op.response.aclose()
+            elif isinstance(op, _Tee):
+                value = await self._tee(op)
+            else:
+                value = await self._spawn(op)
+
+    async def _call(self, function: Callable[[Any], Any], argument: Any) -> Any:
+        if self._blocking:
+            return await anyio.to_thread.run_sync(function, argument)
+        return function(argument)
+
+    def _load_sync(self, key: str) -> list[CachedResponse]:
+        try:
+            return self.storage.get(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache read failed, going to the origin: %s", error)
+            return []
+
+    def _put_sync(self, item: Stored) -> None:
+        try:
+            self.storage.put(*item)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache write failed: %s", error)
+        else:
+            self.metrics.record_stored()
+
+    def _delete_sync(self, key: str) -> None:
+        try:
+            self.storage.delete(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache delete failed: %s", error)
+
+    async def _tee(self, op: _Tee) -> httpx.Response:
+        response = op.response
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:
+            stream = response.stream
+            assert isinstance(stream, httpx.AsyncByteStream)
+
+            async def finish(body: bytes) -> None:
+                await self._call(self._put_sync, op.finish(body))
+
+            response.stream = _AsyncTee(stream, self.policy.max_body_size, finish)
+        else:
+            await self._call(self._put_sync, op.finish(body))
+        return response
+
+    async def _spawn(self, op: _Refresh) -> bool:
+        task_group = self._task_group
+        if task_group is None:
+            return False
+        if not self._begin_refresh(op.ident):
+            return True
+
+        async def job() -> None:
+            try:
+                response = await self._drive(self._refresh_flow(op))
+                await response.aread()
+                await response.aclose()
+            except Exception:  # noqa: BLE001 - a background refresh must not crash
+                _log.warning("background revalidation of %s failed", op.entry.url, exc_info=True)
+            finally:
+                self._end_refresh(op.ident)
+
+        task_group.start_soon(job)
+        return True
+
+    async def invalidate(self, url: str | httpx.URL) -> None:
+        """Forget what is stored for ``url`` (every variant)."""
+        await self._call(self._delete_sync, self._key_for_url(str(url)))
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport and the storage this transport created."""
+        await self.transport.aclose()
+        if self._own_storage:
+            self.storage.close()

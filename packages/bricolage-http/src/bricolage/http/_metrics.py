@@ -1,0 +1,168 @@
+"""Cache outcomes and metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+__all__ = ["CacheMetrics", "CacheOutcome", "MetricsSnapshot", "cache_outcome"]
+
+_log = logging.getLogger("bricolage.http")
+_EXTENSION = "bricolage.http.cache"
+
+#: Outcomes that were answered from storage without a round trip to the origin.
+_FROM_CACHE = frozenset({"hit", "stale", "stale-while-revalidate", "stale-if-error"})
+_STALE = frozenset({"stale", "stale-while-revalidate", "stale-if-error"})
+
+
+@dataclass(frozen=True, slots=True)
+class CacheOutcome:
+    """What the cache did for one response, and why; read it with :func:`cache_outcome`.
+
+    ``action`` is one of ``hit``, ``stale`` (allowed by ``max-stale``),
+    ``stale-while-revalidate``, ``stale-if-error``, ``revalidated`` (a 304 freshened the
+    stored response), ``miss``, ``bypass`` (method not cached) and ``gateway-timeout``
+    (``only-if-cached`` with nothing stored). ``stored`` says whether the response will be
+    stored once its body is read; ``reason`` answers "why (not)?".
+
+    >>> from bricolage.http import CacheOutcome
+    >>> CacheOutcome("miss", stored=False, reason="the response says no-store").from_cache
+    False
+    """
+
+    action: str
+    stored: bool
+    reason: str
+    key: str | None = None
+    age: float | None = None
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether the body came from storage without contacting the origin.
+
+        >>> from bricolage.http import CacheOutcome
+        >>> CacheOutcome("hit", False, "fresh").from_cache
+        True
+        """
+        return self.action in _FROM_CACHE
+
+
+def cache_outcome(response: httpx.Response) -> CacheOutcome | None:
+    """The :class:`CacheOutcome` a cache transport attached to ``response``, if any.
+
+    >>> from bricolage.http import cache_outcome
+    >>> import httpx
+    >>> cache_outcome(httpx.Response(200)) is None
+    True
+    """
+    outcome = response.extensions.get(_EXTENSION)
+    return outcome if isinstance(outcome, CacheOutcome) else None
+
+
+def _attach(response: httpx.Response, outcome: CacheOutcome) -> None:
+    response.extensions[_EXTENSION] = outcome
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """Counters of a cache at one moment.
+
+    >>> from bricolage.http import MetricsSnapshot
+    >>> MetricsSnapshot().hit_ratio
+    0.0
+    """
+
+    hits: int = 0
+    misses: int = 0
+    revalidations: int = 0
+    stale_served: int = 0
+    stored: int = 0
+    not_stored: int = 0
+    bypassed: int = 0
+    errors: int = 0
+    bytes_from_cache: int = 0
+
+    @property
+    def hit_ratio(self) -> float:
+        """Hits and revalidations over lookups.
+
+        >>> from bricolage.http import MetricsSnapshot
+        >>> MetricsSnapshot(hits=3, misses=1).hit_ratio
+        0.75
+        """
+        lookups = self.hits + self.misses + self.revalidations
+        return 0.0 if lookups == 0 else (self.hits + self.revalidations) / lookups
+
+
+class CacheMetrics:
+    """Thread-safe counters of a cache, with a snapshot and an optional hook.
+
+    ``hook`` is called with each :class:`CacheOutcome` as responses are answered; an
+    exception in it is logged, never raised into the request.
+
+    >>> from bricolage.http import CacheMetrics, CacheOutcome
+    >>> metrics = CacheMetrics()
+    >>> metrics.record(CacheOutcome("hit", False, "fresh"), body_bytes=5)
+    >>> metrics.snapshot().hits, metrics.snapshot().bytes_from_cache
+    (1, 5)
+    """
+
+    def __init__(self, hook: Callable[[CacheOutcome], None] | None = None) -> None:
+        self._hook = hook
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(MetricsSnapshot.__dataclass_fields__, 0)
+
+    def record(self, outcome: CacheOutcome, *, body_bytes: int = 0) -> None:
+        """Count one answered response."""
+        action = outcome.action
+        with self._lock:
+            counts = self._counts
+            if action in _FROM_CACHE:
+                counts["hits"] += 1
+                counts["bytes_from_cache"] += body_bytes
+                if action in _STALE:
+                    counts["stale_served"] += 1
+            elif action == "revalidated":
+                counts["revalidations"] += 1
+                counts["bytes_from_cache"] += body_bytes
+            elif action == "bypass":
+                counts["bypassed"] += 1
+            else:
+                counts["misses"] += 1
+                if not outcome.stored:
+                    counts["not_stored"] += 1
+        if self._hook is not None:
+            try:
+                self._hook(outcome)
+            except Exception:  # noqa: BLE001 - a hook must not break a request
+                _log.exception("cache metrics hook failed")
+
+    def record_stored(self) -> None:
+        """Count one response written to storage."""
+        with self._lock:
+            self._counts["stored"] += 1
+
+    def record_error(self) -> None:
+        """Count one storage error (the request went on without the cache)."""
+        with self._lock:
+            self._counts["errors"] += 1
+
+    def snapshot(self) -> MetricsSnapshot:
+        """The counters now."""
+        with self._lock:
+            return MetricsSnapshot(**self._counts)
+
+    def reset(self) -> None:
+        """Set every counter back to zero.
+
+        >>> from bricolage.http import CacheMetrics
+        >>> metrics = CacheMetrics(); metrics.record_error(); metrics.reset()
+        >>> metrics.snapshot().errors
+        0
+        """
+        with self._lock:
+            self._counts = dict.fromkeys(self._counts, 0)

@@ -1,0 +1,831 @@
+"""The cache's decisions (RFC 9111, RFC 5861) as pure functions over plain values.
+
+Nothing here performs I/O or reads a clock: time comes in as arguments. The sync and async
+transports call these functions and only move bytes around them.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import httpx
+
+from bricolage.http._directives import (
+    DELTA_SECONDS_MAX,
+    CacheControl,
+    parse_cache_control,
+    parse_http_date,
+)
+from bricolage.http.errors import PolicyError
+
+__all__ = [
+    "HEURISTICALLY_CACHEABLE",
+    "Action",
+    "CachePolicy",
+    "CacheRule",
+    "CachedResponse",
+    "Lookup",
+    "cache_key",
+    "conditional_headers",
+    "corrected_initial_age",
+    "current_age",
+    "decide",
+    "freshness_lifetime",
+    "invalidation_urls",
+    "make_entry",
+    "merge_not_modified",
+    "select_variant",
+    "serve_stale_on_error",
+    "vary_values",
+    "why_not_storable",
+]
+
+#: Status codes that RFC 9110 section 15.1 defines as heuristically cacheable.
+HEURISTICALLY_CACHEABLE = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
+
+#: Status codes whose semantics this cache understands (for ``must-understand``).
+_UNDERSTOOD = frozenset(
+    {200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403, 404, 405, 410, 414, 451, 501}
+)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Header fields never stored or replayed (RFC 9111 section 3.1, RFC 9110 section 7.6.1).
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-authentication-info",
+        "trailer",
+    }
+)
+# Header fields a 304 must not overwrite in the stored response (RFC 9111 section 3.2).
+_NOT_UPDATED = frozenset(
+    {"content-length", "content-encoding", "content-range", "content-md5", "etag"}
+)
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRule:
+    """Force-cache a URL pattern for ``ttl`` seconds, whatever the server says.
+
+    For APIs that send no cache headers, or wrong ones. ``pattern`` is a shell-style glob
+    matched against the whole URL (``*`` crosses slashes). A matching successful ``GET``
+    response is stored even without (or against) its own directives, and is fresh for
+    ``ttl`` seconds; the request's own directives (``no-cache``, ``max-age``...) still apply.
+
+    >>> from bricolage.http import CacheRule
+    >>> rule = CacheRule("https://api.example.com/v1/countries*", ttl=3600)
+    >>> rule.matches("https://api.example.com/v1/countries?page=2")
+    True
+    >>> rule.matches("https://api.example.com/v1/users")
+    False
+    """
+
+    pattern: str
+    ttl: float
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.pattern:
+            raise PolicyError("CacheRule pattern must not be empty")
+        if not self.ttl > 0:
+            raise PolicyError(f"CacheRule ttl must be positive, got {self.ttl!r}")
+        object.__setattr__(self, "_regex", re.compile(fnmatch.translate(self.pattern)))
+
+    def matches(self, url: str) -> bool:
+        """Whether ``url`` falls under this rule.
+
+        >>> from bricolage.http import CacheRule
+        >>> CacheRule("*/static/*", ttl=60).matches("http://a.test/static/app.js")
+        True
+        """
+        return self._regex.match(url) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    """How a cache behaves: private or shared, heuristics, limits and overrides.
+
+    Args:
+        shared: act as a shared cache (``s-maxage``, ``proxy-revalidate``, ``private`` and
+            ``Authorization`` rules apply). The default is a private cache, as a client is.
+        heuristic_fraction: the fraction of ``Date - Last-Modified`` used as freshness
+            lifetime when the response gives none (RFC 9111 section 4.2.2).
+        heuristic_max: the cap, in seconds, of a heuristic freshness lifetime.
+        max_body_size: bodies larger than this many bytes stream through unstored.
+        max_variants: how many ``Vary`` variants of one URL are kept.
+        rules: force-cache overrides (:class:`CacheRule`), first match wins.
+        stale_if_disconnected: when the origin cannot be reached at all, serve a stale
+            stored response even without ``stale-if-error`` (RFC 9111 section 4.2.4 allows a
+            disconnected cache to), unless a directive forbids it. Off by default: a client
+            usually prefers the error.
+        revalidate_in_background: serve within ``stale-while-revalidate`` and refresh in the
+            background; when false the refresh is made before answering.
+
+    >>> from bricolage.http import CachePolicy
+    >>> CachePolicy().shared
+    False
+    >>> CachePolicy(max_body_size=-1)
+    Traceback (most recent call last):
+    ...
+    bricolage.http.errors.PolicyError: max_body_size must be >= 0, got -1
+    """
+
+    shared: bool = False
+    heuristic_fraction: float = 0.1
+    heuristic_max: float = 86400.0
+    max_body_size: int = 16 * 1024 * 1024
+    max_variants: int = 8
+    rules: tuple[CacheRule, ...] = ()
+    revalidate_in_background: bool = True
+    stale_if_disconnected: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.heuristic_fraction <= 1.0:
+            raise PolicyError(
+                f"heuristic_fraction must be between 0 and 1, got {self.heuristic_fraction!r}"
+            )
+        if self.heuristic_max < 0:
+            raise PolicyError(f"heuristic_max must be >= 0, got {self.heuristic_max!r}")
+        if self.max_body_size < 0:
+            raise PolicyError(f"max_body_size must be >= 0, got {self.max_body_size!r}")
+        if self.max_variants < 1:
+            raise PolicyError(f"max_variants must be >= 1, got {self.max_variants!r}")
+        object.__setattr__(self, "rules", tuple(self.rules))
+
+    def rule_for(self, url: str) -> CacheRule | None:
+        """The first :class:`CacheRule` that matches ``url``, if any.
+
+        >>> from bricolage.http import CachePolicy, CacheRule
+        >>> policy = CachePolicy(rules=(CacheRule("*.json", ttl=5),))
+        >>> policy.rule_for("http://a.test/x.json").ttl
+        5
+        """
+        for rule in self.rules:
+            if rule.matches(url):
+                return rule
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A stored response with what the cache computed when storing it.
+
+    ``freshness_lifetime`` and ``initial_age`` (the corrected initial age of RFC 9111
+    section 4.2.3) are fixed at storage time; the current age is
+    ``initial_age + (now - response_time)``. ``vary`` holds the request header values the
+    response was selected by. Build one with :func:`make_entry`.
+
+    >>> from bricolage.http import CachePolicy, current_age, make_entry
+    >>> entry = make_entry(
+    ...     url="http://a.test/", request_headers={}, status=200,
+    ...     headers=[("Cache-Control", "max-age=60")], body=b"hi",
+    ...     request_time=100.0, response_time=100.0, policy=CachePolicy())
+    >>> entry.freshness_lifetime, current_age(entry, now=130.0)
+    (60.0, 30.0)
+    """
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    request_time: float
+    response_time: float
+    freshness_lifetime: float
+    initial_age: float
+    vary: tuple[tuple[str, str], ...] = ()
+    forced: bool = False
+    cache_control: CacheControl = field(default_factory=CacheControl, compare=False)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``.
+
+        >>> from bricolage.http import CachedResponse
+        >>> CachedResponse("u", 200, (("ETag", '"v1"'),), b"", 0, 0, 0, 0).header("etag")
+        '"v1"'
+        """
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def size(self) -> int:
+        """Approximate bytes held by this entry (body, headers, bookkeeping).
+
+        >>> from bricolage.http import CachedResponse
+        >>> CachedResponse("u", 200, (), b"x" * 10, 0, 0, 0, 0).size
+        211
+        """
+        return (
+            len(self.body)
+            + sum(len(k) + len(v) for k, v in self.headers)
+            + sum(len(k) + len(v) for k, v in self.vary)
+            + len(self.url)
+            + 200
+        )
+
+
+class Action(enum.Enum):
+    """What the cache does with a request, as decided by :func:`decide`.
+
+    >>> from bricolage.http import Action
+    >>> Action.HIT.value
+    'hit'
+    """
+
+    #: A fresh stored response is served.
+    HIT = "hit"
+    #: A stale stored response is served because the request allows it (``max-stale``).
+    STALE = "stale"
+    #: A stale response is served and refreshed in the background (``stale-while-revalidate``).
+    STALE_WHILE_REVALIDATE = "stale-while-revalidate"
+    #: The stored response must be validated with the origin before use.
+    REVALIDATE = "revalidate"
+    #: No usable response is stored, so the request is forwarded.
+    MISS = "miss"
+    #: The request says ``only-if-cached`` and nothing usable is stored (a ``504``).
+    GATEWAY_TIMEOUT = "gateway-timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The outcome of :func:`decide`: an action, the entry it concerns, its age, and why.
+
+    >>> from bricolage.http import CacheControl, CachePolicy, decide
+    >>> decide(None, request_cc=CacheControl(), now=0.0, policy=CachePolicy()).action
+    <Action.MISS: 'miss'>
+    """
+
+    action: Action
+    entry: CachedResponse | None
+    age: float
+    reason: str
+
+
+def cache_key(method: str, url: str) -> str:
+    """The primary cache key: the method (``HEAD`` is served from ``GET``) and the URL.
+
+    >>> from bricolage.http import cache_key
+    >>> cache_key("HEAD", "http://a.test/x?q=1")
+    'GET http://a.test/x?q=1'
+    """
+    if method == "HEAD":
+        method = "GET"
+    return f"{method} {url}"
+
+
+def _header_lines(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
+    return [v for k, v in headers if k.lower() == name]
+
+
+def _vary_names(headers: Iterable[tuple[str, str]]) -> list[str] | None:
+    """Lowercase names listed by ``Vary``; ``None`` means ``Vary: *``."""
+    names: list[str] = []
+    for line in _header_lines(headers, "vary"):
+        for part in line.split(","):
+            name = part.strip().lower()
+            if name == "*":
+                return None
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def vary_values(
+    names: Iterable[str], request_headers: Mapping[str, str] | httpx.Headers
+) -> tuple[tuple[str, str], ...]:
+    """The normalised request header values a response varies on (RFC 9111 section 4.1).
+
+    Lines are combined with ``", "`` and runs of whitespace collapse, so equivalent
+    requests select the same stored variant.
+
+    >>> from bricolage.http import vary_values
+    >>> vary_values(["accept-language"], {"Accept-Language": "en,   fr"})
+    (('accept-language', 'en, fr'),)
+    """
+    headers = (
+        request_headers
+        if isinstance(request_headers, httpx.Headers)
+        else httpx.Headers(request_headers)
+    )
+    result = []
+    for name in names:
+        values = headers.get_list(name)
+        combined = ", ".join(_WS.sub(" ", v.strip()) for v in values)
+        result.append((name, combined))
+    return tuple(result)
+
+
+def select_variant(
+    variants: Sequence[CachedResponse], request_headers: Mapping[str, str] | httpx.Headers
+) -> CachedResponse | None:
+    """The most recent stored variant whose ``Vary`` values match the request.
+
+    >>> from bricolage.http import CachePolicy, make_entry, select_variant
+    >>> policy = CachePolicy()
+    >>> en = make_entry(url="u", request_headers={"Accept-Language": "en"}, status=200,
+    ...     headers=[("Vary", "Accept-Language"), ("Cache-Control", "max-age=9")], body=b"en",
+    ...     request_time=0, response_time=0, policy=policy)
+    >>> select_variant([en], {"Accept-Language": "en"}).body
+    b'en'
+    >>> select_variant([en], {"Accept-Language": "fr"}) is None
+    True
+    """
+    for entry in variants:
+        if not entry.vary:
+            return entry
+        if vary_values((name for name, _ in entry.vary), request_headers) == entry.vary:
+            return entry
+    return None
+
+
+def corrected_initial_age(
+    *, age_value: float, date_value: float | None, request_time: float, response_time: float
+) -> float:
+    """The corrected initial age of RFC 9111 section 4.2.3.
+
+    ``age_value`` is the received ``Age`` (0 if absent); ``date_value`` the ``Date``
+    (``None`` if absent or invalid, read as ``response_time``).
+
+    >>> from bricolage.http import corrected_initial_age
+    >>> corrected_initial_age(age_value=5, date_value=90.0, request_time=98.0,
+    ...                       response_time=100.0)
+    10.0
+    """
+    date = response_time if date_value is None else date_value
+    apparent_age = max(0.0, response_time - date)
+    response_delay = max(0.0, response_time - request_time)
+    corrected_age_value = age_value + response_delay
+    return float(max(apparent_age, corrected_age_value))
+
+
+def current_age(entry: CachedResponse, now: float) -> float:
+    """The current age of a stored response at ``now`` (RFC 9111 section 4.2.3).
+
+    >>> from bricolage.http import CachedResponse, current_age
+    >>> entry = CachedResponse("u", 200, (), b"", 0.0, 10.0, 60.0, 3.0)
+    >>> current_age(entry, now=15.0)
+    8.0
+    """
+    return entry.initial_age + max(0.0, now - entry.response_time)
+
+
+def freshness_lifetime(
+    *,
+    cache_control: CacheControl,
+    status: int,
+    date_value: float | None,
+    expires: str | None,
+    has_expires: bool,
+    last_modified: float | None,
+    response_time: float,
+    policy: CachePolicy,
+) -> float:
+    """The freshness lifetime of a response, in seconds (RFC 9111 section 4.2.1, 4.2.2).
+
+    ``s-maxage`` (shared caches only), then ``max-age``, then ``Expires - Date`` (an invalid
+    ``Expires`` means already expired), then the heuristic from ``Last-Modified`` for
+    heuristically cacheable statuses, else ``0``.
+
+    >>> from bricolage.http import CacheControl, CachePolicy, freshness_lifetime
+    >>> from bricolage.http import parse_cache_control
+    >>> freshness_lifetime(cache_control=parse_cache_control("max-age=60, s-maxage=5"),
+    ...     status=200, date_value=None, expires=None, has_expires=False,
+    ...     last_modified=None, response_time=0.0, policy=CachePolicy())
+    60.0
+    >>> freshness_lifetime(cache_control=CacheControl(), status=200, date_value=1000.0,
+    ...     expires=None, has_expires=False, last_modified=0.0, response_time=1000.0,
+    ...     policy=CachePolicy())
+    100.0
+    """
+    if policy.shared and cache_control.s_maxage is not None:
+        return float(cache_control.s_maxage)
+    if cache_control.max_age is not None:
+        return float(cache_control.max_age)
+    date = response_time if date_value is None else date_value
+    if has_expires:
+        expires_value = parse_http_date(expires)
+        if expires_value is None:
+            return 0.0
+        return max(0.0, expires_value - date)
+    if last_modified is not None and (status in HEURISTICALLY_CACHEABLE or cache_control.public):
+        heuristic = max(0.0, date - last_modified) * policy.heuristic_fraction
+        return min(heuristic, policy.heuristic_max)
+    return 0.0
+
+
+def why_not_storable(
+    *,
+    method: str,
+    request_cc: CacheControl,
+    request_has_authorization: bool,
+    status: int,
+    response_headers: Sequence[tuple[str, str]],
+    policy: CachePolicy,
+    rule: CacheRule | None = None,
+) -> str | None:
+    """Why a response may not be stored (RFC 9111 section 3), or ``None`` if it may.
+
+    The reason is the answer to "why was this not cached?".
+
+    >>> from bricolage.http import CacheControl, CachePolicy, why_not_storable
+    >>> why_not_storable(method="GET", request_cc=CacheControl(),
+    ...     request_has_authorization=False, status=200,
+    ...     response_headers=[("Cache-Control", "no-store")], policy=CachePolicy())
+    'the response says no-store'
+    >>> why_not_storable(method="POST", request_cc=CacheControl(),
+    ...     request_has_authorization=False, status=200,
+    ...     response_headers=[("Cache-Control", "max-age=60")], policy=CachePolicy())
+    'method POST is not cached'
+    """
+    if method != "GET":
+        return f"method {method} is not cached"
+    if request_cc.no_store:
+        return "the request says no-store"
+    if status < 200 or status == 304:
+        return f"status {status} is not a storable final response"
+    if status == 206:
+        return "partial content (206) is not stored"
+    if _vary_names(response_headers) is None:
+        return "the response varies on * (Vary: *)"
+    if rule is not None:
+        return (
+            None
+            if 200 <= status < 300 or status in HEURISTICALLY_CACHEABLE
+            else (f"status {status} is not force-cached")
+        )
+    cc = parse_cache_control(_header_lines(response_headers, "cache-control") or None)
+    if cc.must_understand:
+        if status not in _UNDERSTOOD:
+            return f"must-understand and status {status} is not understood"
+    elif cc.no_store:
+        return "the response says no-store"
+    if policy.shared and cc.private and not cc.private_fields:
+        return "the response is private and this cache is shared"
+    if (
+        policy.shared
+        and request_has_authorization
+        and not (cc.must_revalidate or cc.public or cc.s_maxage is not None)
+    ):
+        return "the request carries Authorization and the response does not allow sharing"
+    if (
+        cc.public
+        or (cc.private and not policy.shared)
+        or cc.max_age is not None
+        or (policy.shared and cc.s_maxage is not None)
+        or any(k.lower() == "expires" for k, _ in response_headers)
+        or status in HEURISTICALLY_CACHEABLE
+    ):
+        return None
+    return f"status {status} has no explicit freshness and is not heuristically cacheable"
+
+
+def make_entry(
+    *,
+    url: str,
+    request_headers: Mapping[str, str] | httpx.Headers,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    request_time: float,
+    response_time: float,
+    policy: CachePolicy,
+    rule: CacheRule | None = None,
+) -> CachedResponse:
+    """Build the :class:`CachedResponse` to store for a response.
+
+    Hop-by-hop fields and the fields named by ``no-cache="..."`` (and, in a shared cache,
+    ``private="..."``) are removed; freshness and initial age are computed now.
+
+    >>> from bricolage.http import CachePolicy, make_entry
+    >>> entry = make_entry(url="u", request_headers={}, status=200,
+    ...     headers=[("Connection", "close"), ("Cache-Control", "max-age=5"), ("Age", "2")],
+    ...     body=b"", request_time=0.0, response_time=1.0, policy=CachePolicy())
+    >>> entry.headers, entry.initial_age
+    ((('Cache-Control', 'max-age=5'), ('Age', '2')), 3.0)
+    """
+    cc = parse_cache_control(_header_lines(headers, "cache-control") or None)
+    dropped = set(_HOP_BY_HOP)
+    for line in _header_lines(headers, "connection"):
+        dropped.update(p.strip().lower() for p in line.split(","))
+    dropped |= cc.no_cache_fields
+    if policy.shared:
+        dropped |= cc.private_fields
+    kept = tuple((k, v) for k, v in headers if k.lower() not in dropped)
+    date_value = parse_http_date(_first(kept, "date"))
+    age_lines = _header_lines(kept, "age")
+    if not age_lines:
+        age_value = 0.0
+    elif len(age_lines) == 1 and age_lines[0].strip().isdigit():
+        age_value = float(min(int(age_lines[0]), DELTA_SECONDS_MAX))
+    else:
+        # A malformed or repeated Age cannot be trusted: read the response as stale.
+        age_value = float(DELTA_SECONDS_MAX)
+    initial_age = corrected_initial_age(
+        age_value=age_value,
+        date_value=date_value,
+        request_time=request_time,
+        response_time=response_time,
+    )
+    if rule is not None:
+        lifetime = float(rule.ttl)
+        initial_age = 0.0
+    else:
+        expires_lines = _header_lines(kept, "expires")
+        lifetime = freshness_lifetime(
+            cache_control=cc,
+            status=status,
+            date_value=date_value,
+            expires=expires_lines[0] if expires_lines else None,
+            has_expires=bool(expires_lines),
+            last_modified=parse_http_date(_first(kept, "last-modified")),
+            response_time=response_time,
+            policy=policy,
+        )
+    names = _vary_names(kept) or []
+    return CachedResponse(
+        url=url,
+        status=status,
+        headers=kept,
+        body=body,
+        request_time=request_time,
+        response_time=response_time,
+        freshness_lifetime=lifetime,
+        initial_age=initial_age,
+        vary=vary_values(names, request_headers) if names else (),
+        forced=rule is not None,
+        cache_control=cc,
+    )
+
+
+def _first(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def decide(
+    entry: CachedResponse | None,
+    *,
+    request_cc: CacheControl,
+    now: float,
+    policy: CachePolicy,
+    pragma_no_cache: bool = False,
+) -> Lookup:
+    """Decide how to answer a request given the stored response that matches it.
+
+    Implements RFC 9111 section 4 (freshness, request directives, ``must-revalidate``,
+    ``proxy-revalidate``, ``no-cache``, ``only-if-cached``), RFC 8246 ``immutable`` (a fresh
+    immutable response ignores a request ``max-age``) and RFC 5861
+    ``stale-while-revalidate``. ``pragma_no_cache`` is ``Pragma: no-cache`` on a request
+    without ``Cache-Control``.
+
+    >>> from bricolage.http import CacheControl, CachePolicy, CachedResponse, decide
+    >>> entry = CachedResponse("u", 200, (), b"", 0.0, 0.0, 60.0, 0.0)
+    >>> decide(entry, request_cc=CacheControl(), now=30.0, policy=CachePolicy()).action
+    <Action.HIT: 'hit'>
+    >>> decide(entry, request_cc=CacheControl(), now=61.0, policy=CachePolicy()).action
+    <Action.REVALIDATE: 'revalidate'>
+    """
+    if entry is None:
+        if request_cc.only_if_cached:
+            return Lookup(Action.GATEWAY_TIMEOUT, None, 0.0, "only-if-cached and nothing stored")
+        return Lookup(Action.MISS, None, 0.0, "nothing stored for this request")
+    age = current_age(entry, now)
+    lifetime = entry.freshness_lifetime
+    rcc = entry.cache_control
+    result = _decide_stored(entry, age, lifetime, rcc, request_cc, policy, pragma_no_cache)
+    if request_cc.only_if_cached and result.action is Action.REVALIDATE:
+        return Lookup(Action.GATEWAY_TIMEOUT, entry, age, f"only-if-cached but {result.reason}")
+    return result
+
+
+def _decide_stored(
+    entry: CachedResponse,
+    age: float,
+    lifetime: float,
+    rcc: CacheControl,
+    request_cc: CacheControl,
+    policy: CachePolicy,
+    pragma_no_cache: bool,
+) -> Lookup:
+    if not entry.forced and rcc.no_cache and not rcc.no_cache_fields:
+        return Lookup(Action.REVALIDATE, entry, age, "the stored response says no-cache")
+    if request_cc.no_cache or pragma_no_cache:
+        return Lookup(Action.REVALIDATE, entry, age, "the request says no-cache")
+    fresh = lifetime > age
+    if fresh:
+        immutable = rcc.immutable and not entry.forced
+        if request_cc.max_age is not None and age > request_cc.max_age and not immutable:
+            return Lookup(
+                Action.REVALIDATE,
+                entry,
+                age,
+                f"age {age:.0f}s exceeds the request's max-age={request_cc.max_age}",
+            )
+        if request_cc.min_fresh is not None and lifetime - age < request_cc.min_fresh:
+            return Lookup(
+                Action.REVALIDATE,
+                entry,
+                age,
+                f"fresh for {lifetime - age:.0f}s, less than min-fresh={request_cc.min_fresh}",
+            )
+        return Lookup(Action.HIT, entry, age, "fresh")
+    staleness = age - lifetime
+    if _must_revalidate(entry, policy):
+        return Lookup(Action.REVALIDATE, entry, age, "stale and must be revalidated")
+    age_ok = request_cc.max_age is None or age <= request_cc.max_age
+    if age_ok and (
+        request_cc.max_stale_any
+        or (request_cc.max_stale is not None and staleness <= request_cc.max_stale)
+    ):
+        return Lookup(Action.STALE, entry, age, "stale, within the request's max-stale")
+    swr = rcc.stale_while_revalidate
+    if swr is not None and staleness <= swr and request_cc.max_age is None:
+        return Lookup(
+            Action.STALE_WHILE_REVALIDATE,
+            entry,
+            age,
+            f"stale by {staleness:.0f}s, within stale-while-revalidate={swr}",
+        )
+    return Lookup(Action.REVALIDATE, entry, age, f"stale by {staleness:.0f}s")
+
+
+def _must_revalidate(entry: CachedResponse, policy: CachePolicy) -> bool:
+    if entry.forced:
+        return False
+    rcc = entry.cache_control
+    return rcc.must_revalidate or (
+        policy.shared and (rcc.proxy_revalidate or rcc.s_maxage is not None)
+    )
+
+
+def serve_stale_on_error(
+    entry: CachedResponse,
+    *,
+    request_cc: CacheControl,
+    now: float,
+    policy: CachePolicy,
+    disconnected: bool = False,
+) -> bool:
+    """Whether ``entry`` may be served because the origin failed (RFC 5861 section 4).
+
+    A fresh entry may be served; a stale one within ``stale-if-error`` (from the response or
+    the request). ``disconnected`` says the origin could not be reached at all (rather than
+    answering 5xx): with ``CachePolicy(stale_if_disconnected=True)`` any stale entry may then
+    be served (RFC 9111 section 4.2.4), unless the request asks for validation. Never when
+    the stored response says ``no-cache`` or must be revalidated.
+
+    >>> from bricolage.http import CacheControl, CachePolicy, make_entry, serve_stale_on_error
+    >>> from bricolage.http import parse_cache_control
+    >>> entry = make_entry(url="u", request_headers={}, status=200,
+    ...     headers=[("Cache-Control", "max-age=10, stale-if-error=60")], body=b"",
+    ...     request_time=0.0, response_time=0.0, policy=CachePolicy())
+    >>> serve_stale_on_error(entry, request_cc=CacheControl(), now=50.0, policy=CachePolicy())
+    True
+    >>> serve_stale_on_error(entry, request_cc=CacheControl(), now=80.0, policy=CachePolicy())
+    False
+    """
+    rcc = entry.cache_control
+    if not entry.forced and rcc.no_cache and not rcc.no_cache_fields:
+        return False
+    age = current_age(entry, now)
+    staleness = age - entry.freshness_lifetime
+    if staleness < 0:
+        return True
+    if _must_revalidate(entry, policy):
+        return False
+    windows = [w for w in (rcc.stale_if_error, request_cc.stale_if_error) if w is not None]
+    if windows and staleness <= max(windows):
+        return True
+    return (
+        disconnected
+        and policy.stale_if_disconnected
+        and not request_cc.no_cache
+        and request_cc.max_age is None
+    )
+
+
+def conditional_headers(entry: CachedResponse) -> dict[str, str]:
+    """The validators to send when revalidating ``entry`` (RFC 9111 section 4.3.1).
+
+    >>> from bricolage.http import CachedResponse, conditional_headers
+    >>> entry = CachedResponse("u", 200, (("ETag", '"a"'), ("Last-Modified",
+    ...     "Sun, 06 Nov 1994 08:49:37 GMT")), b"", 0, 0, 0, 0)
+    >>> conditional_headers(entry)
+    {'If-None-Match': '"a"', 'If-Modified-Since': 'Sun, 06 Nov 1994 08:49:37 GMT'}
+    """
+    result: dict[str, str] = {}
+    etag = entry.header("etag")
+    if etag is not None:
+        result["If-None-Match"] = etag
+    last_modified = entry.header("last-modified")
+    if last_modified is not None:
+        result["If-Modified-Since"] = last_modified
+    return result
+
+
+def _weak_equal(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return a.strip().removeprefix("W/") == b.strip().removeprefix("W/")
+
+
+def merge_not_modified(
+    entry: CachedResponse,
+    *,
+    headers: Sequence[tuple[str, str]],
+    request_time: float,
+    response_time: float,
+    policy: CachePolicy,
+) -> CachedResponse | None:
+    """Freshen ``entry`` with a ``304 Not Modified`` (RFC 9111 sections 3.2 and 4.3.4).
+
+    Header fields of the 304 replace the stored ones (except framing fields such as
+    ``Content-Length``); freshness and age are recomputed. Returns ``None`` when the 304's
+    validator names another representation, so ``entry`` must not be updated.
+
+    >>> from bricolage.http import CachePolicy, make_entry, merge_not_modified
+    >>> entry = make_entry(url="u", request_headers={}, status=200,
+    ...     headers=[("ETag", '"a"'), ("Cache-Control", "max-age=1"),
+    ...              ("Content-Length", "2")],
+    ...     body=b"ok", request_time=0, response_time=0, policy=CachePolicy())
+    >>> new = merge_not_modified(entry, headers=[("ETag", '"a"'),
+    ...     ("Cache-Control", "max-age=99"), ("Content-Length", "0")],
+    ...     request_time=50, response_time=50, policy=CachePolicy())
+    >>> new.freshness_lifetime, new.header("content-length"), new.body
+    (99.0, '2', b'ok')
+    """
+    new_etag = _first(headers, "etag")
+    if new_etag is not None and not _weak_equal(new_etag, entry.header("etag")):
+        return None
+    replaced = {k.lower() for k, _ in headers} - _NOT_UPDATED - _HOP_BY_HOP
+    merged = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
+    merged.extend((k, v) for k, v in headers if k.lower() in replaced)
+    rebuilt = make_entry(
+        url=entry.url,
+        request_headers={},
+        status=entry.status,
+        headers=merged,
+        body=entry.body,
+        request_time=request_time,
+        response_time=response_time,
+        policy=policy,
+        rule=None,
+    )
+    if entry.forced:
+        rebuilt = replace(
+            rebuilt, freshness_lifetime=entry.freshness_lifetime, initial_age=0.0, forced=True
+        )
+    return replace(rebuilt, vary=entry.vary)
+
+
+def invalidation_urls(
+    *, method: str, url: str, status: int, headers: Sequence[tuple[str, str]]
+) -> list[str]:
+    """The URLs whose stored responses an unsafe request invalidates (RFC 9111 4.4).
+
+    A non-error response to an unsafe method invalidates the target URI and the URIs in
+    ``Location`` and ``Content-Location`` when they share its origin.
+
+    >>> from bricolage.http import invalidation_urls
+    >>> invalidation_urls(method="POST", url="http://a.test/items", status=201,
+    ...     headers=[("Location", "/items/7"), ("Content-Location", "http://b.test/x")])
+    ['http://a.test/items', 'http://a.test/items/7']
+    >>> invalidation_urls(method="GET", url="http://a.test/", status=200, headers=[])
+    []
+    """
+    if method in _SAFE_METHODS or not 200 <= status < 400:
+        return []
+    base = httpx.URL(url)
+    urls = [url]
+    for name in ("location", "content-location"):
+        value = _first(headers, name)
+        if not value:
+            continue
+        try:
+            target = base.join(value.strip())
+        except httpx.InvalidURL:
+            continue
+        if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port):
+            text = str(target.copy_with(fragment=None))
+            if text not in urls:
+                urls.append(text)
+    return urls
+
+
+#: The signature of a custom cache key function.
+KeyFunction = Callable[[httpx.Request], str]

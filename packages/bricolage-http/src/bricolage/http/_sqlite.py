@@ -1,0 +1,216 @@
+"""A SQLite storage safe for many threads and processes."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from bricolage.http._rfc9111 import CachedResponse
+from bricolage.http._storage import decode_entries, encode_entries
+from bricolage.http.errors import CorruptEntryError, PolicyError, StorageError
+
+__all__ = ["SQLiteStorage"]
+
+_log = logging.getLogger("bricolage.http")
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bricolage_http_cache (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    expires_at REAL
+) WITHOUT ROWID
+"""
+
+
+class SQLiteStorage:
+    """A cache in one SQLite file: survives restarts, shared by threads and processes.
+
+    The file runs in WAL mode so readers never wait for the writer; each thread gets its
+    own connection, writes are single autocommit statements that wait (``busy_timeout``)
+    instead of failing, and a lock error is retried. An entry that cannot be decoded is
+    deleted and reported as absent. Expired rows are purged from time to time.
+
+    Args:
+        path: the database file (created with its folder if missing).
+        timeout: seconds a writer waits for the lock before giving up.
+        clock: wall-clock seconds, for expiry across restarts.
+
+    >>> from bricolage.http import SQLiteStorage
+    >>> import tempfile, os
+    >>> from bricolage.http import CachedResponse
+    >>> folder = tempfile.mkdtemp()
+    >>> storage = SQLiteStorage(os.path.join(folder, "cache.db"))
+    >>> storage.put("k", [CachedResponse("u", 200, (), b"hi", 0, 0, 60, 0)], ttl=60)
+    >>> storage.get("k")[0].body
+    b'hi'
+    >>> storage.close()
+    """
+
+    blocking = True
+
+    def __init__(
+        self,
+        path: str | pathlib.Path,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not timeout > 0:
+            raise PolicyError(f"timeout must be positive, got {timeout!r}")
+        self.path = pathlib.Path(path)
+        if self.path.is_dir():
+            raise PolicyError(f"SQLiteStorage path {str(self.path)!r} is a directory, not a file")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._writes = 0
+        self._retry(self._setup)
+
+    def _setup(self) -> None:
+        conn = self._connection()
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network filesystem
+            _log.warning("SQLite cache %s runs in %s mode, not WAL", self.path, mode)
+        conn.execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StorageError(f"SQLiteStorage {str(self.path)!r} is closed")
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as error:
+                raise StorageError(
+                    f"cannot open SQLite cache {str(self.path)!r}: {error}"
+                ) from error
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _retry(self, action: Callable[[], _T]) -> _T:
+        deadline = time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                message = str(error).lower()
+                if ("locked" in message or "busy" in message) and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+                    continue
+                raise StorageError(f"SQLite cache {str(self.path)!r} failed: {error}") from error
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"SQLite cache {str(self.path)!r} failed: {error}") from error
+
+    def get(self, key: str) -> list[CachedResponse]:
+        """The variants under ``key``; a corrupt or expired row is deleted and gives ``[]``."""
+
+        def read() -> tuple[bytes, float | None] | None:
+            row = (
+                self._connection()
+                .execute(
+                    "SELECT value, expires_at FROM bricolage_http_cache WHERE key = ?", (key,)
+                )
+                .fetchone()
+            )
+            return None if row is None else (bytes(row[0]), row[1])
+
+        row = self._retry(read)
+        if row is None:
+            return []
+        blob, expires_at = row
+        if expires_at is not None and expires_at <= self._clock():
+            self.delete(key)
+            return []
+        try:
+            return decode_entries(blob)
+        except CorruptEntryError as error:
+            _log.warning("dropping corrupt cache entry %r from %s: %s", key, self.path, error)
+            self.delete(key)
+            return []
+
+    def put(self, key: str, variants: Sequence[CachedResponse], ttl: float | None) -> None:
+        """Store ``variants`` under ``key`` (one atomic statement)."""
+        blob = encode_entries(variants)
+        expires_at = None if ttl is None else self._clock() + ttl
+
+        def write() -> None:
+            self._connection().execute(
+                "INSERT OR REPLACE INTO bricolage_http_cache (key, value, expires_at) "
+                "VALUES (?, ?, ?)",
+                (key, blob, expires_at),
+            )
+
+        self._retry(write)
+        self._writes += 1
+        if self._writes % 1000 == 0:
+            self.purge_expired()
+
+    def delete(self, key: str) -> None:
+        """Forget ``key``."""
+        self._retry(
+            lambda: self._connection().execute(
+                "DELETE FROM bricolage_http_cache WHERE key = ?", (key,)
+            )
+        )
+
+    def purge_expired(self) -> int:
+        """Delete expired rows now; returns how many went.
+
+        >>> from bricolage.http import SQLiteStorage
+        >>> import tempfile, os
+        >>> storage = SQLiteStorage(os.path.join(tempfile.mkdtemp(), "c.db"))
+        >>> storage.purge_expired()
+        0
+        >>> storage.close()
+        """
+        now = self._clock()
+        cursor = self._retry(
+            lambda: self._connection().execute(
+                "DELETE FROM bricolage_http_cache "
+                "WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (now,),
+            )
+        )
+        return int(cursor.rowcount)
+
+    def clear(self) -> None:
+        """Delete every entry."""
+        self._retry(lambda: self._connection().execute("DELETE FROM bricolage_http_cache"))
+
+    def __len__(self) -> int:
+        row = self._retry(
+            lambda: (
+                self._connection().execute("SELECT count(*) FROM bricolage_http_cache").fetchone()
+            )
+        )
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close every connection opened by any thread."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()

@@ -1,0 +1,577 @@
+"""The pure decisions: directive parsing, freshness and age, storability, lookups."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bricolage.http import (
+    Action,
+    CacheControl,
+    CachedResponse,
+    CachePolicy,
+    CacheRule,
+    PolicyError,
+    cache_key,
+    conditional_headers,
+    corrected_initial_age,
+    current_age,
+    decide,
+    freshness_lifetime,
+    invalidation_urls,
+    make_entry,
+    merge_not_modified,
+    parse_cache_control,
+    parse_http_date,
+    select_variant,
+    serve_stale_on_error,
+    why_not_storable,
+)
+from bricolage.http._directives import DELTA_SECONDS_MAX
+
+PRIVATE = CachePolicy()
+SHARED = CachePolicy(shared=True)
+seconds = st.integers(min_value=0, max_value=10**9)
+times = st.floats(min_value=0, max_value=2e9, allow_nan=False)
+
+
+def entry_with(
+    headers: list[tuple[str, str]],
+    *,
+    at: float = 0.0,
+    policy: CachePolicy = PRIVATE,
+    status: int = 200,
+) -> CachedResponse:
+    return make_entry(
+        url="http://a.test/",
+        request_headers={},
+        status=status,
+        headers=headers,
+        body=b"body",
+        request_time=at,
+        response_time=at,
+        policy=policy,
+    )
+
+
+# --- Cache-Control parsing ---------------------------------------------------------------
+
+
+@given(
+    st.integers(min_value=0, max_value=2**40), st.sampled_from(["max-age", "MAX-AGE", "Max-Age"])
+)
+def test_max_age_round_trips_and_caps(value: int, name: str) -> None:
+    cc = parse_cache_control(f"{name}={value}")
+    assert cc.max_age == min(value, DELTA_SECONDS_MAX)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "no-cache",
+                "no-store",
+                "public",
+                "private",
+                "immutable",
+                "must-revalidate",
+                "proxy-revalidate",
+                "only-if-cached",
+                "no-transform",
+                "must-understand",
+            ]
+        ),
+        unique=True,
+    ),
+    st.sampled_from([",", ", ", " ,", ",,"]),
+)
+def test_flags_parse_whatever_the_separators(flags: list[str], separator: str) -> None:
+    cc = parse_cache_control(separator.join(flags))
+    for flag in flags:
+        assert getattr(cc, flag.replace("-", "_")) is True
+
+
+@given(st.text(alphabet=st.characters(codec="latin-1"), max_size=60))
+def test_parser_never_raises(text: str) -> None:
+    assert isinstance(parse_cache_control(text), CacheControl)
+
+
+def test_quoted_values_may_hold_commas() -> None:
+    cc = parse_cache_control('private="Set-Cookie, X-Token", no-cache="a", max-age=5')
+    assert cc.private_fields == {"set-cookie", "x-token"}
+    assert cc.no_cache_fields == {"a"}
+    assert cc.max_age == 5
+
+
+def test_quoted_delta_seconds_and_escapes() -> None:
+    assert parse_cache_control('max-age="30"').max_age == 30
+    assert parse_cache_control('ext="a\\"b", max-age=1').extensions == (("ext", 'a"b'),)
+
+
+def test_first_duplicate_wins_and_invalid_ages_are_stale() -> None:
+    assert parse_cache_control("max-age=5, max-age=50").max_age == 5
+    assert parse_cache_control("max-age=-1").max_age == 0
+    assert parse_cache_control("s-maxage=x").s_maxage == 0
+    assert parse_cache_control("stale-if-error=x").stale_if_error is None
+    assert parse_cache_control("max-stale").max_stale_any
+    assert parse_cache_control("max-stale=5").max_stale == 5
+    assert parse_cache_control("").max_age is None
+
+
+@given(times)
+def test_http_date_round_trip(value: float) -> None:
+    whole = float(int(value))
+    assert parse_http_date(formatdate(whole, usegmt=True)) == whole
+
+
+def test_invalid_dates() -> None:
+    assert parse_http_date(None) is None
+    assert parse_http_date("yesterday") is None
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100") == 784111777.0 - 3600
+
+
+# --- age and freshness ---------------------------------------------------------------------
+
+
+@given(age=seconds, date=times, request_time=times, delay=st.floats(0, 1e4))
+def test_corrected_initial_age_is_never_below_the_received_age(
+    age: int, date: float, request_time: float, delay: float
+) -> None:
+    response_time = request_time + delay
+    initial = corrected_initial_age(
+        age_value=age, date_value=date, request_time=request_time, response_time=response_time
+    )
+    assert initial >= age
+    assert initial >= response_time - date - 1e-6
+    assert initial >= 0
+
+
+@given(initial=st.floats(0, 1e6), response_time=times, later=st.floats(0, 1e6))
+def test_current_age_grows_with_time(initial: float, response_time: float, later: float) -> None:
+    entry = CachedResponse("u", 200, (), b"", response_time, response_time, 60.0, initial)
+    assert current_age(entry, response_time + later) == pytest.approx(initial + later, abs=1e-3)
+    assert current_age(entry, response_time - 5) == initial  # a clock going back adds no age
+
+
+@given(max_age=seconds, s_maxage=seconds)
+def test_s_maxage_wins_in_shared_caches_only(max_age: int, s_maxage: int) -> None:
+    cc = parse_cache_control(f"max-age={max_age}, s-maxage={s_maxage}")
+
+    def lifetime(policy: CachePolicy) -> float:
+        return freshness_lifetime(
+            cache_control=cc,
+            status=200,
+            date_value=None,
+            expires=None,
+            has_expires=False,
+            last_modified=None,
+            response_time=0.0,
+            policy=policy,
+        )
+
+    assert lifetime(PRIVATE) == min(max_age, DELTA_SECONDS_MAX)
+    assert lifetime(SHARED) == min(s_maxage, DELTA_SECONDS_MAX)
+
+
+@given(date=times, lifetime=st.integers(0, 10**7))
+def test_expires_minus_date(date: float, lifetime: int) -> None:
+    date = float(int(date))
+    entry = entry_with(
+        [
+            ("Date", formatdate(date, usegmt=True)),
+            ("Expires", formatdate(date + lifetime, usegmt=True)),
+        ],
+        at=date,
+    )
+    assert entry.freshness_lifetime == lifetime
+
+
+def test_invalid_expires_is_already_expired() -> None:
+    assert entry_with([("Expires", "0")]).freshness_lifetime == 0.0
+
+
+@given(age=st.integers(0, 10**7), fraction=st.floats(0, 1), cap=st.floats(0, 1e6))
+def test_heuristic_is_a_capped_fraction(age: int, fraction: float, cap: float) -> None:
+    policy = CachePolicy(heuristic_fraction=fraction, heuristic_max=cap)
+    now = 2e9
+    entry = entry_with(
+        [
+            ("Date", formatdate(now, usegmt=True)),
+            ("Last-Modified", formatdate(now - age, usegmt=True)),
+        ],
+        at=now,
+        policy=policy,
+    )
+    assert entry.freshness_lifetime == pytest.approx(min(age * fraction, cap))
+
+
+def test_heuristic_needs_a_heuristically_cacheable_status_or_public() -> None:
+    headers = [("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")]
+    assert entry_with(headers, status=201, at=1e9).freshness_lifetime == 0
+    assert (
+        entry_with([*headers, ("Cache-Control", "public")], status=201, at=1e9).freshness_lifetime
+        > 0
+    )
+
+
+@given(lifetime=st.integers(0, 10**6), elapsed=st.integers(0, 2 * 10**6))
+def test_fresh_exactly_while_age_is_below_lifetime(lifetime: int, elapsed: int) -> None:
+    entry = entry_with([("Cache-Control", f"max-age={lifetime}")])
+    lookup = decide(entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE)
+    assert (lookup.action is Action.HIT) == (elapsed < lifetime)
+    assert lookup.action in (Action.HIT, Action.REVALIDATE)
+
+
+# --- storability -------------------------------------------------------------------------
+
+
+def storable(
+    headers: list[tuple[str, str]],
+    *,
+    status: int = 200,
+    policy: CachePolicy = PRIVATE,
+    request: str = "",
+    auth: bool = False,
+    method: str = "GET",
+) -> str | None:
+    return why_not_storable(
+        method=method,
+        request_cc=parse_cache_control(request or None),
+        request_has_authorization=auth,
+        status=status,
+        response_headers=headers,
+        policy=policy,
+    )
+
+
+def test_storability_rules() -> None:
+    assert storable([("Cache-Control", "max-age=5")]) is None
+    assert storable([]) is None  # 200 is heuristically cacheable
+    assert storable([], status=201) is not None
+    assert storable([("Cache-Control", "max-age=5")], status=500) is None
+    assert storable([("Expires", "0")], status=302) is None
+    assert "no-store" in (storable([], request="no-store") or "")
+    assert "private" in (storable([("Cache-Control", "private")], policy=SHARED) or "")
+    assert storable([("Cache-Control", "private")]) is None
+    assert storable([("Cache-Control", "s-maxage=5")], status=201, policy=SHARED) is None
+    assert "Authorization" in (
+        storable([("Cache-Control", "max-age=5")], policy=SHARED, auth=True) or ""
+    )
+    assert storable([("Cache-Control", "max-age=5, public")], policy=SHARED, auth=True) is None
+    assert storable([("Cache-Control", "max-age=5")], auth=True) is None  # private cache
+    assert "Vary: *" in (storable([("Vary", "*")]) or "")
+    assert "206" in (storable([], status=206) or "")
+    assert "304" in (storable([], status=304) or "")
+    assert "POST" in (storable([], method="POST") or "")
+
+
+def test_must_understand_overrides_no_store_for_understood_statuses() -> None:
+    assert storable([("Cache-Control", "no-store, must-understand, max-age=5")]) is None
+    assert (
+        storable([("Cache-Control", "no-store, must-understand, max-age=5")], status=299)
+        is not None
+    )
+
+
+def test_force_cache_rule_ignores_the_response_directives() -> None:
+    rule = CacheRule("http://a.test/*", ttl=30)
+    reason = why_not_storable(
+        method="GET",
+        request_cc=CacheControl(),
+        request_has_authorization=False,
+        status=200,
+        response_headers=[("Cache-Control", "no-store")],
+        policy=PRIVATE,
+        rule=rule,
+    )
+    assert reason is None
+    assert (
+        why_not_storable(
+            method="GET",
+            request_cc=CacheControl(),
+            request_has_authorization=False,
+            status=500,
+            response_headers=[],
+            policy=PRIVATE,
+            rule=rule,
+        )
+        is not None
+    )
+    entry = make_entry(
+        url="http://a.test/x",
+        request_headers={},
+        status=200,
+        headers=[("Cache-Control", "no-cache, max-age=0")],
+        body=b"",
+        request_time=0,
+        response_time=0,
+        policy=PRIVATE,
+        rule=rule,
+    )
+    assert decide(entry, request_cc=CacheControl(), now=29, policy=PRIVATE).action is Action.HIT
+    assert (
+        decide(entry, request_cc=CacheControl(), now=31, policy=PRIVATE).action
+        is Action.REVALIDATE
+    )
+
+
+def test_bad_rules_and_policies_are_refused() -> None:
+    with pytest.raises(PolicyError, match="ttl"):
+        CacheRule("*", ttl=0)
+    with pytest.raises(PolicyError, match="empty"):
+        CacheRule("", ttl=1)
+    with pytest.raises(PolicyError, match="heuristic_max"):
+        CachePolicy(heuristic_max=-1)
+    with pytest.raises(PolicyError, match="max_variants"):
+        CachePolicy(max_variants=0)
+    assert CachePolicy().rule_for("http://x") is None
+
+
+def test_hop_by_hop_and_no_cache_fields_are_not_stored() -> None:
+    entry = entry_with(
+        [
+            ("Connection", "x-hop"),
+            ("X-Hop", "1"),
+            ("Keep-Alive", "5"),
+            ("Cache-Control", 'max-age=5, no-cache="set-cookie"'),
+            ("Set-Cookie", "a=b"),
+            ("X-Kept", "1"),
+        ]
+    )
+    names = {k.lower() for k, _ in entry.headers}
+    assert names == {"cache-control", "x-kept"}
+    shared = entry_with(
+        [("Cache-Control", 'max-age=5, private="x-user"'), ("X-User", "me")], policy=SHARED
+    )
+    assert shared.header("x-user") is None
+
+
+# --- lookups -----------------------------------------------------------------------------
+
+
+def lookup(
+    headers: list[tuple[str, str]],
+    now: float,
+    request: str = "",
+    policy: CachePolicy = PRIVATE,
+    pragma: bool = False,
+) -> Action:
+    entry = entry_with(headers, policy=policy)
+    return decide(
+        entry,
+        request_cc=parse_cache_control(request or None),
+        now=now,
+        policy=policy,
+        pragma_no_cache=pragma,
+    ).action
+
+
+def test_request_directives() -> None:
+    fresh = [("Cache-Control", "max-age=100")]
+    assert lookup(fresh, 10) is Action.HIT
+    assert lookup(fresh, 10, "no-cache") is Action.REVALIDATE
+    assert lookup(fresh, 10, pragma=True) is Action.REVALIDATE
+    assert lookup(fresh, 10, "max-age=5") is Action.REVALIDATE
+    assert lookup(fresh, 10, "max-age=50") is Action.HIT
+    assert lookup(fresh, 10, "min-fresh=95") is Action.REVALIDATE
+    assert lookup(fresh, 10, "min-fresh=50") is Action.HIT
+    assert lookup(fresh, 150, "max-stale=60") is Action.STALE
+    assert lookup(fresh, 170, "max-stale=60") is Action.REVALIDATE
+    assert lookup(fresh, 10**6, "max-stale") is Action.STALE
+    assert lookup(fresh, 150, "max-stale=60, max-age=120") is Action.REVALIDATE
+    assert lookup(fresh, 150, "only-if-cached") is Action.GATEWAY_TIMEOUT
+    assert lookup(fresh, 10, "only-if-cached") is Action.HIT
+    miss = decide(None, request_cc=parse_cache_control("only-if-cached"), now=0, policy=PRIVATE)
+    assert miss.action is Action.GATEWAY_TIMEOUT
+
+
+def test_response_directives() -> None:
+    assert lookup([("Cache-Control", "max-age=100, no-cache")], 1) is Action.REVALIDATE
+    assert lookup([("Cache-Control", 'max-age=100, no-cache="x"')], 1) is Action.HIT
+    must = [("Cache-Control", "max-age=10, must-revalidate")]
+    assert lookup(must, 20, "max-stale") is Action.REVALIDATE
+    proxy = [("Cache-Control", "max-age=10, proxy-revalidate")]
+    assert lookup(proxy, 20, "max-stale") is Action.STALE
+    assert lookup(proxy, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    s_maxage = [("Cache-Control", "s-maxage=10")]
+    assert lookup(s_maxage, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    immutable = [("Cache-Control", "max-age=100, immutable")]
+    assert lookup(immutable, 10, "max-age=0") is Action.HIT
+    assert lookup(immutable, 10, "no-cache") is Action.REVALIDATE
+
+
+@given(lifetime=st.integers(0, 1000), window=st.integers(0, 1000), elapsed=st.integers(0, 3000))
+def test_stale_while_revalidate_window(lifetime: int, window: int, elapsed: int) -> None:
+    action = lookup(
+        [("Cache-Control", f"max-age={lifetime}, stale-while-revalidate={window}")], float(elapsed)
+    )
+    if elapsed < lifetime:
+        assert action is Action.HIT
+    elif elapsed - lifetime <= window:
+        assert action is Action.STALE_WHILE_REVALIDATE
+    else:
+        assert action is Action.REVALIDATE
+
+
+@given(
+    lifetime=st.integers(0, 1000),
+    window=st.integers(0, 1000),
+    elapsed=st.integers(0, 3000),
+    must=st.booleans(),
+)
+def test_stale_if_error_window(lifetime: int, window: int, elapsed: int, must: bool) -> None:
+    extra = ", must-revalidate" if must else ""
+    entry = entry_with([("Cache-Control", f"max-age={lifetime}, stale-if-error={window}{extra}")])
+    allowed = serve_stale_on_error(
+        entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE
+    )
+    staleness = elapsed - lifetime
+    assert allowed == (staleness < 0 or (not must and staleness <= window))
+
+
+def test_request_stale_if_error() -> None:
+    entry = entry_with([("Cache-Control", "max-age=1")])
+    assert not serve_stale_on_error(entry, request_cc=CacheControl(), now=50, policy=PRIVATE)
+    assert serve_stale_on_error(
+        entry, request_cc=parse_cache_control("stale-if-error=100"), now=50, policy=PRIVATE
+    )
+
+
+def test_vary_selects_variants() -> None:
+    policy = PRIVATE
+
+    def variant(lang: str) -> CachedResponse:
+        return make_entry(
+            url="u",
+            request_headers={"Accept-Language": lang},
+            status=200,
+            headers=[("Vary", "accept-language, Accept-Encoding"), ("Cache-Control", "max-age=5")],
+            body=lang.encode(),
+            request_time=0,
+            response_time=0,
+            policy=policy,
+        )
+
+    variants = [variant("en"), variant("fr")]
+    assert select_variant(variants, {"accept-language": "fr"}) is variants[1]
+    assert select_variant(variants, {"Accept-Language": "de"}) is None
+    assert select_variant(variants, {"Accept-Language": "en", "Accept-Encoding": "gzip"}) is None
+    assert select_variant([variant("en ,  fr")], {"Accept-Language": "en , fr"}) is not None
+
+
+def test_validators_and_not_modified_merge() -> None:
+    entry = entry_with(
+        [
+            ("ETag", 'W/"1"'),
+            ("Cache-Control", "max-age=1"),
+            ("X-Old", "a"),
+            ("Content-Type", "text/plain"),
+        ]
+    )
+    assert conditional_headers(entry) == {"If-None-Match": 'W/"1"'}
+    merged = merge_not_modified(
+        entry,
+        headers=[
+            ("ETag", '"1"'),
+            ("Cache-Control", "max-age=60"),
+            ("X-Old", "b"),
+            ("Content-Type", "x/y"),
+            ("Connection", "close"),
+        ],
+        request_time=100,
+        response_time=100,
+        policy=PRIVATE,
+    )
+    assert merged is not None
+    assert merged.header("x-old") == "b"
+    assert merged.header("content-type") == "x/y"
+    assert merged.freshness_lifetime == 60
+    assert decide(merged, request_cc=CacheControl(), now=150, policy=PRIVATE).action is Action.HIT
+    assert (
+        merge_not_modified(
+            entry, headers=[("ETag", '"2"')], request_time=0, response_time=0, policy=PRIVATE
+        )
+        is None
+    )
+    forced = make_entry(
+        url="u",
+        request_headers={},
+        status=200,
+        headers=[],
+        body=b"",
+        request_time=0,
+        response_time=0,
+        policy=PRIVATE,
+        rule=CacheRule("*", ttl=9),
+    )
+    again = merge_not_modified(forced, headers=[], request_time=5, response_time=5, policy=PRIVATE)
+    assert again is not None
+    assert again.forced
+    assert again.freshness_lifetime == 9
+
+
+def test_invalidation_urls() -> None:
+    urls = invalidation_urls(
+        method="DELETE",
+        url="http://a.test/x/1",
+        status=204,
+        headers=[("Location", "../y"), ("Content-Location", "/x/1")],
+    )
+    assert urls == ["http://a.test/x/1", "http://a.test/y"]
+    assert invalidation_urls(method="PUT", url="http://a.test/", status=500, headers=[]) == []
+    assert invalidation_urls(
+        method="POST", url="http://a.test/", status=200, headers=[("Location", "http://[bad")]
+    ) == ["http://a.test/"]
+
+
+def test_cache_key() -> None:
+    assert cache_key("GET", "http://a/") == cache_key("HEAD", "http://a/")
+    assert cache_key("OPTIONS", "http://a/") != cache_key("GET", "http://a/")
+
+
+@pytest.mark.parametrize(
+    "ages", [["abc"], ["-7200"], ["7200.0"], ["0,7200"], ["0", "0"], ["7200;foo=bar"], ["0, 0"]]
+)
+def test_malformed_or_repeated_age_reads_as_stale(ages: list[str]) -> None:
+    entry = entry_with([("Cache-Control", "max-age=3600"), *(("Age", a) for a in ages)])
+    assert decide(entry, request_cc=CacheControl(), now=0.0, policy=PRIVATE).action is (
+        Action.REVALIDATE
+    )
+
+
+def test_a_valid_age_counts() -> None:
+    entry = entry_with([("Cache-Control", "max-age=3600"), ("Age", "3000")])
+    assert entry.initial_age == 3000
+    assert decide(entry, request_cc=CacheControl(), now=599.0, policy=PRIVATE).action is Action.HIT
+    assert decide(entry, request_cc=CacheControl(), now=601.0, policy=PRIVATE).action is (
+        Action.REVALIDATE
+    )
+
+
+def test_stale_when_disconnected_only_if_configured_and_allowed() -> None:
+    entry = entry_with([("Cache-Control", "max-age=1")])
+    allowing = CachePolicy(stale_if_disconnected=True)
+    none = CacheControl()
+    assert not serve_stale_on_error(
+        entry, request_cc=none, now=50, policy=PRIVATE, disconnected=True
+    )
+    assert serve_stale_on_error(entry, request_cc=none, now=50, policy=allowing, disconnected=True)
+    assert not serve_stale_on_error(entry, request_cc=none, now=50, policy=allowing)
+    assert not serve_stale_on_error(
+        entry,
+        request_cc=parse_cache_control("no-cache"),
+        now=50,
+        policy=allowing,
+        disconnected=True,
+    )
+    must = entry_with([("Cache-Control", "max-age=1, must-revalidate")])
+    assert not serve_stale_on_error(
+        must, request_cc=none, now=50, policy=allowing, disconnected=True
+    )
+    no_cache = entry_with([("Cache-Control", "max-age=100, no-cache, stale-if-error=60")])
+    assert not serve_stale_on_error(
+        no_cache, request_cc=none, now=5, policy=allowing, disconnected=True
+    )
