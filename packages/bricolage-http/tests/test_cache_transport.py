@@ -554,3 +554,97 @@ def test_head_200_freshens_the_stored_get() -> None:
         uncached = client.head("http://a.test/other")
         assert action(uncached) == "miss"
     assert [r.method for r in origin.requests] == ["GET", "HEAD", "HEAD"]
+
+
+def test_if_none_match_star_lines_and_entries_without_etag() -> None:
+    client, origin, _, _ = make(fixed(Cache_Control="max-age=60", ETag='"e"'))
+    with client:
+        client.get("http://a.test/tagged")
+        assert (
+            client.get("http://a.test/tagged", headers={"If-None-Match": "*"}).status_code == 304
+        )
+        # Two field lines are one list: the second line's tag matches.
+        lines = [("If-None-Match", '"zzz"'), ("If-None-Match", 'W/"e"')]
+        assert client.get("http://a.test/tagged", headers=lines).status_code == 304
+    assert len(origin.requests) == 1
+    client, origin, _, _ = make(fixed(Cache_Control="max-age=60"))
+    with client:
+        client.get("http://a.test/untagged")
+        response = client.get("http://a.test/untagged", headers={"If-None-Match": '"e"'})
+        assert (response.status_code, action(response)) == (200, "hit")
+
+
+@pytest.mark.anyio
+async def test_async_large_streamed_bodies_pass_through_unstored() -> None:
+    chunks = [b"x" * 1000] * 10
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Cache-Control": "max-age=60"}, stream=_Chunks(chunks))
+
+    storage = MemoryStorage()
+    transport = AsyncCacheTransport(
+        httpx.MockTransport(handler), storage=storage, policy=CachePolicy(max_body_size=5000)
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        async with client.stream("GET", "http://a.test/streamed") as response:
+            received = [chunk async for chunk in response.aiter_raw()]
+        assert received == chunks  # passed through as the origin sent them
+        assert action(await client.get("http://a.test/streamed")) == "miss"
+    assert len(storage) == 0
+    assert transport.metrics.snapshot().stored == 0
+
+
+def test_a_known_length_over_the_limit_is_the_inner_response_untouched() -> None:
+    sent: list[httpx.Response] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(
+            200,
+            headers={"Cache-Control": "max-age=60", "Content-Length": "10000"},
+            stream=_Chunks([b"x" * 5000] * 2),
+        )
+        sent.append(response)
+        return response
+
+    transport = CacheTransport(
+        httpx.MockTransport(handler), policy=CachePolicy(max_body_size=5000)
+    )
+    response = transport.handle_request(httpx.Request("GET", "http://a.test/big"))
+    # No wrapper, no buffer: the stream is the origin's own, read chunk by chunk as sent.
+    assert response is sent[0]
+    assert response.stream is sent[0].stream
+    assert isinstance(response.stream, httpx.SyncByteStream)
+    assert list(response.stream) == [b"x" * 5000] * 2
+    assert action(response) == "miss"
+
+
+def test_entries_with_list_fields_from_a_custom_storage_are_served() -> None:
+    class ListStorage(MemoryStorage):
+        """Hands back fields as lists, as a storage decoding JSON might."""
+
+        def get(self, key: str) -> list[CachedResponse]:
+            return [
+                CachedResponse(
+                    v.url,
+                    v.status,
+                    [list(field) for field in v.headers],  # type: ignore[arg-type]
+                    v.body,
+                    v.request_time,
+                    v.response_time,
+                    v.freshness_lifetime,
+                    v.initial_age,
+                    cache_control=v.cache_control,
+                )
+                for v in super().get(key)
+            ]
+
+    client, origin, _, _ = make(fixed(Cache_Control="max-age=60"), storage=ListStorage())
+    with client:
+        client.get("http://a.test/")
+        hit = client.get("http://a.test/")
+        assert (action(hit), hit.content, hit.headers["cache-control"]) == (
+            "hit",
+            b"body",
+            "max-age=60",
+        )
+    assert len(origin.requests) == 1

@@ -149,6 +149,44 @@ def test_sqlite_drops_corrupt_entries(tmp_path: Path, caplog: pytest.LogCaptureF
     storage.close()
 
 
+def test_sqlite_rereads_rows_it_has_decoded_before(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "cache.db"
+    storage = SQLiteStorage(path)
+    storage.put("k", [entry(b"one")], ttl=None)
+    first = storage.get("k")
+    assert first == [entry(b"one")]
+    first.clear()  # callers get their own list
+    assert storage.get("k") == [entry(b"one")]
+    # Another process rewrites the row: the new bytes are decoded, not the old ones reused.
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE bricolage_http_cache SET value = ? WHERE key = ?",
+            (encode_entries([entry(b"two")]), "k"),
+        )
+    conn.close()
+    assert storage.get("k") == [entry(b"two")]
+    # A row corrupted after it was read and decoded is still dropped, never served.
+    blob = bytearray(encode_entries([entry(b"two")]))
+    blob[-1] ^= 0x01
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE bricolage_http_cache SET value = ? WHERE key = ?", (bytes(blob), "k"))
+    conn.close()
+    assert storage.get("k") == []
+    assert "corrupt" in caplog.text
+    assert len(storage) == 0
+    # Rows beyond the decoded-row budget, and rows too large to keep decoded, still read.
+    big = entry(b"x" * (300 * 1024))
+    storage.put("big", [big], ttl=None)
+    assert storage.get("big") == [big] == storage.get("big")
+    for i in range(40):
+        storage.put(f"k{i}", [entry(b"y" * (60 * 1024))], ttl=None)
+        assert storage.get(f"k{i}")[0].body == b"y" * (60 * 1024)
+    assert storage.get("k0")[0].body == b"y" * (60 * 1024)
+    storage.close()
+
+
 def test_sqlite_bad_paths_are_clear(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="is a directory"):
         SQLiteStorage(tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -106,6 +107,42 @@ def _header_items(response: httpx.Response) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
 
 
+#: Request fields read on the lookup path, found in one pass over the raw header list.
+_LOOKUP_FIELDS = frozenset({b"cache-control", b"pragma", b"if-none-match", b"if-modified-since"})
+
+
+def _lookup_fields(request: httpx.Request) -> dict[bytes, list[str]]:
+    """The request's ``Cache-Control``, ``Pragma`` and conditional field lines, by name.
+
+    One pass over the raw fields (most requests carry none of them), decoded as latin-1
+    like the stored response fields they are compared with.
+    """
+    found: dict[bytes, list[str]] = {}
+    for name, value in request.headers.raw:
+        lname = name.lower()
+        if lname in _LOOKUP_FIELDS:
+            found.setdefault(lname, []).append(value.decode("latin-1"))
+    return found
+
+
+def _encode_served(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """Stored fields encoded for a served response, without ``Age`` (set per answer)."""
+    return tuple(
+        (k.encode("latin-1"), v.encode("latin-1")) for k, v in headers if k.lower() != "age"
+    )
+
+
+_encode_served_cached = functools.lru_cache(maxsize=512)(_encode_served)
+
+
+def _served_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """:func:`_encode_served`, computed once per distinct set of stored fields."""
+    try:
+        return _encode_served_cached(headers)
+    except TypeError:  # a custom storage handed back lists (unhashable): encode each time
+        return _encode_served(headers)
+
+
 def _etag_matches(header: str, etag: str | None) -> bool:
     if etag is None:
         return False
@@ -146,19 +183,25 @@ class _CacheBase:
     # -- building responses ------------------------------------------------------------
 
     def _serve(
-        self, request: httpx.Request, entry: CachedResponse, age: float, action: str, reason: str
+        self,
+        request: httpx.Request,
+        entry: CachedResponse,
+        age: float,
+        action: str,
+        reason: str,
+        fields: dict[bytes, list[str]] | None = None,
     ) -> httpx.Response:
-        headers = [(k, v) for k, v in entry.headers if k.lower() != "age"]
-        headers.append(("Age", str(int(age))))
+        if fields is None:
+            fields = _lookup_fields(request)
+        raw = [*_served_headers(entry.headers), (b"Age", b"%d" % int(age))]
         status = entry.status
         body = entry.body
-        if action in ("hit", "stale") and self._not_modified_for(request, entry):
+        if action in ("hit", "stale") and self._not_modified_for(fields, entry):
             status = 304
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            raw = [(k, v) for k, v in raw if k.lower() != b"content-length"]
             body = b""
         elif request.method == "HEAD":
             body = b""
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
         outcome = CacheOutcome(action, stored=True, reason=reason, key=None, age=age)
         _attach(response, outcome)
@@ -166,11 +209,14 @@ class _CacheBase:
         return response
 
     @staticmethod
-    def _not_modified_for(request: httpx.Request, entry: CachedResponse) -> bool:
-        inm = request.headers.get("if-none-match")
+    def _not_modified_for(fields: dict[bytes, list[str]], entry: CachedResponse) -> bool:
+        inm = fields.get(b"if-none-match")
         if inm is not None:
-            return _etag_matches(inm, entry.header("etag"))
-        ims = parse_http_date(request.headers.get("if-modified-since"))
+            return _etag_matches(", ".join(inm), entry.header("etag"))
+        ims_lines = fields.get(b"if-modified-since")
+        if ims_lines is None:
+            return False
+        ims = parse_http_date(", ".join(ims_lines))
         if ims is None:
             return False
         # RFC 9111 section 4.3.2: Last-Modified, else Date, else the time it was received.
@@ -206,10 +252,11 @@ class _CacheBase:
             return self._tag(response, CacheOutcome("bypass", stored=False, reason=reason))
         url = str(request.url)
         rule = self.policy.rule_for(url)
-        key = self._key(request)
-        cc_lines = request.headers.get_list("cache-control")
-        request_cc = parse_cache_control(cc_lines or None)
-        pragma = not cc_lines and "no-cache" in request.headers.get("pragma", "").lower()
+        key = cache_key(method, url) if self._key_function is None else self._key_function(request)
+        fields = _lookup_fields(request)
+        cc_lines = fields.get(b"cache-control")
+        request_cc = parse_cache_control(cc_lines)
+        pragma = not cc_lines and "no-cache" in ", ".join(fields.get(b"pragma", ())).lower()
         variants: list[CachedResponse] = yield _Load(key)
         entry = select_variant(variants, request.headers) if variants else None
         lookup = decide(
@@ -221,7 +268,9 @@ class _CacheBase:
         )
         action = lookup.action
         if (action is Action.HIT or action is Action.STALE) and lookup.entry is not None:
-            return self._serve(request, lookup.entry, lookup.age, action.value, lookup.reason)
+            return self._serve(
+                request, lookup.entry, lookup.age, action.value, lookup.reason, fields
+            )
         if action is Action.GATEWAY_TIMEOUT:
             response = httpx.Response(
                 504, headers={"Cache-Control": "no-store"}, stream=httpx.ByteStream(b"")
@@ -434,18 +483,20 @@ class _SyncTee(httpx.SyncByteStream):
         self._finish = finish
 
     def __iter__(self) -> Iterator[bytes]:
-        chunks: list[bytes] | None = []
+        chunks: list[bytes] = []
         total = 0
-        for chunk in self._inner:
-            if chunks is not None:
-                total += len(chunk)
-                if total > self._limit:
-                    chunks = None
-                else:
-                    chunks.append(chunk)
+        inner = iter(self._inner)
+        for chunk in inner:
+            total += len(chunk)
+            if total > self._limit:
+                # Over the limit: drop what was buffered and pass the rest straight through.
+                chunks.clear()
+                yield chunk
+                yield from inner
+                return
+            chunks.append(chunk)
             yield chunk
-        if chunks is not None:
-            self._finish(b"".join(chunks))
+        self._finish(b"".join(chunks))
 
     def close(self) -> None:
         self._inner.close()
@@ -460,18 +511,21 @@ class _AsyncTee(httpx.AsyncByteStream):
         self._finish = finish
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        chunks: list[bytes] | None = []
+        chunks: list[bytes] = []
         total = 0
-        async for chunk in self._inner:
-            if chunks is not None:
-                total += len(chunk)
-                if total > self._limit:
-                    chunks = None
-                else:
-                    chunks.append(chunk)
+        inner = aiter(self._inner)
+        async for chunk in inner:
+            total += len(chunk)
+            if total > self._limit:
+                # Over the limit: drop what was buffered and pass the rest straight through.
+                chunks.clear()
+                yield chunk
+                async for rest in inner:
+                    yield rest
+                return
+            chunks.append(chunk)
             yield chunk
-        if chunks is not None:
-            await self._finish(b"".join(chunks))
+        await self._finish(b"".join(chunks))
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -7,6 +7,7 @@ import pathlib
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -18,6 +19,11 @@ __all__ = ["SQLiteStorage"]
 
 _log = logging.getLogger("bricolage.http")
 _T = TypeVar("_T")
+
+#: Decoded rows kept to skip decoding a row whose bytes have not changed (bytes counted
+#: twice: the row and its decoded bodies).
+_MEMO_BYTES = 4 * 1024 * 1024
+_MEMO_ROW_MAX = 256 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bricolage_http_cache (
@@ -74,6 +80,11 @@ class SQLiteStorage:
         self._lock = threading.Lock()
         self._closed = False
         self._writes = 0
+        # key -> (row bytes, decoded variants): a row read again with the same bytes is
+        # not decoded again. The row is still read every time, so other processes' writes
+        # are seen, and only bytes that passed the checksum are ever reused.
+        self._memo: OrderedDict[str, tuple[bytes, list[CachedResponse]]] = OrderedDict()
+        self._memo_size = 0
         self._retry(self._setup)
 
     def _setup(self) -> None:
@@ -142,12 +153,33 @@ class SQLiteStorage:
         if expires_at is not None and expires_at <= self._clock():
             self.delete(key)
             return []
+        with self._lock:
+            memo = self._memo.get(key)
+            if memo is not None and memo[0] == blob:
+                self._memo.move_to_end(key)
+                return list(memo[1])
         try:
-            return decode_entries(blob)
+            variants = decode_entries(blob)
         except CorruptEntryError as error:
             _log.warning("dropping corrupt cache entry %r from %s: %s", key, self.path, error)
             self.delete(key)
             return []
+        self._remember(key, blob, variants)
+        return list(variants)
+
+    def _remember(self, key: str, blob: bytes, variants: list[CachedResponse]) -> None:
+        size = 2 * len(blob)
+        with self._lock:
+            old = self._memo.pop(key, None)
+            if old is not None:
+                self._memo_size -= 2 * len(old[0])
+            if len(blob) > _MEMO_ROW_MAX:
+                return
+            self._memo[key] = (blob, variants)
+            self._memo_size += size
+            while self._memo_size > _MEMO_BYTES:
+                _, (evicted, _) = self._memo.popitem(last=False)
+                self._memo_size -= 2 * len(evicted)
 
     def put(self, key: str, variants: Sequence[CachedResponse], ttl: float | None) -> None:
         """Store ``variants`` under ``key`` (one atomic statement)."""
@@ -211,6 +243,8 @@ class SQLiteStorage:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
+            self._memo.clear()
+            self._memo_size = 0
         for conn in connections:
             conn.close()
         self._local = threading.local()

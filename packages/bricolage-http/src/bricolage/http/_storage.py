@@ -98,7 +98,7 @@ def decode_entries(blob: bytes) -> list[CachedResponse]:
     if zlib.crc32(rest) != crc:
         raise CorruptEntryError("cache entry is corrupt: checksum mismatch")
     try:
-        meta = json.loads(bytes(rest[:meta_len]))
+        meta = json.loads(bytes(rest[:meta_len]).decode("utf-8"))
         offset = meta_len
         result = []
         for item in meta:
