@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
+import redis
 
 from bricolage.jobs import (
     Backend,
@@ -333,4 +336,127 @@ def test_redis_keys_share_one_cluster_slot(redis_factory: Callable[[], RedisBack
     assert len(keys) >= 8
     assert all(k.startswith(backend.prefix + ":") for k in keys)
     assert len({key_slot(k.encode()) for k in keys}) == 1
+    backend.close()
+
+
+def _drain_wakeups(backend: RedisBackend) -> None:
+    backend._client.delete(backend._key("wake"))
+
+
+def test_redis_wait_and_claim_takes_the_job_it_wakes_for(
+    redis_factory: Callable[[], RedisBackend],
+) -> None:
+    backend = redis_factory()
+    sent = time.time()
+    later = threading.Timer(0.2, lambda: backend.enqueue([job("a")], time.time()))
+    later.start()
+    try:
+        [record] = backend.wait_and_claim(5.0, ["default"], "w", 4, 30.0, sent)
+    finally:
+        later.join()
+    took = time.time() - sent
+    assert record.id == "a"
+    assert record.state is JobState.RUNNING
+    assert record.worker == "w"
+    # the claim's clock is the sender's plus the wait as the server measured it
+    assert record.started_at is not None
+    assert record.lease_expires_at is not None
+    assert sent + 0.15 <= record.started_at <= sent + took + 0.05
+    assert record.lease_expires_at == pytest.approx(record.started_at + 30.0)
+    assert not backend._client.exists(backend._key("mark", "w"))
+    backend.close()
+
+
+def test_redis_wait_and_claim_promotes_jobs_due_during_the_wait(
+    redis_factory: Callable[[], RedisBackend],
+) -> None:
+    backend = redis_factory()
+    now = time.time()
+    backend.enqueue([job("later", delay=0.3)], now)
+    _drain_wakeups(backend)
+    assert backend.wait_and_claim(0.05, ["default"], "w", 1, 30.0, now) == []
+    # the wait times out past the due time: the claim after it sees the job as due
+    [record] = backend.wait_and_claim(0.5, ["default"], "w", 1, 30.0, now)
+    assert record.id == "later"
+    backend.close()
+
+
+def test_redis_pipelines_reload_scripts_the_server_lost(
+    redis_factory: Callable[[], RedisBackend],
+) -> None:
+    backend = redis_factory()
+    backend._client.script_flush()
+    backend.enqueue([job("a"), job("b")], 0.0)
+    backend._client.script_flush()
+    a, b = backend.claim(["default"], "w", 2, 30.0, 0.0)
+    backend._client.script_flush()
+    results = backend.finish_many(
+        [(a.id, a.token, Outcome(Event.SUCCEED)), (b.id, b.token + 1, Outcome(Event.SUCCEED))],
+        1.0,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], LeaseLostError)
+    assert backend.get("a", 1.0).state is JobState.SUCCEEDED  # type: ignore[union-attr]
+    backend.enqueue([job("c")], 2.0)
+    backend._client.script_flush()
+    [c] = backend.wait_and_claim(1.0, ["default"], "w", 1, 30.0, 2.0)
+    assert c.id == "c"
+    backend.close()
+
+
+def test_redis_pipelines_raise_other_errors(redis_factory: Callable[[], RedisBackend]) -> None:
+    backend = redis_factory()
+    backend._client.set(backend._key("seq"), "not a number")
+    with pytest.raises(redis.exceptions.ResponseError):
+        backend.enqueue([job("a"), job("b")], 0.0)
+    assert backend.get("a", 0.0) is None
+    backend.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_redis_await_and_claim_on_the_event_loop(
+    anyio_backend: str, redis_factory: Callable[[], RedisBackend]
+) -> None:
+    backend = redis_factory()
+    now = time.time()
+    backend.enqueue([job("later", delay=0.2)], now)
+    _drain_wakeups(backend)
+    # the wait times out past the due time: the claim after it sees the job as due
+    [record] = await backend.await_and_claim(0.4, ["default"], "w", 1, 30.0, now)
+    assert record.id == "later"
+    assert record.started_at is not None
+    assert record.started_at >= now + 0.3
+    backend.enqueue([job("a")], time.time())
+    backend._client.script_flush()
+    [record] = await backend.await_and_claim(5.0, ["default"], "w", 1, 30.0, time.time())
+    assert record.id == "a"
+    await backend.aclose_worker_connection()
+    await backend.aclose_worker_connection()  # closing twice is harmless
+    backend.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_redis_worker_calls_on_the_event_loop(
+    anyio_backend: str, redis_factory: Callable[[], RedisBackend]
+) -> None:
+    backend = redis_factory()
+    backend.enqueue([job("a"), job("b"), job("c", delay=9.0)], 0.0)
+    backend._client.script_flush()
+    claimed, wake = await backend.aclaim(["default"], "w", 2, 30.0, 0.0)
+    assert [r.id for r in claimed] == ["a", "b"]
+    assert wake == 9.0
+    a, b = claimed
+    backend._client.script_flush()
+    results = await backend.afinish_many(
+        [(a.id, a.token, Outcome(Event.SUCCEED)), (b.id, b.token + 1, Outcome(Event.SUCCEED))],
+        1.0,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], LeaseLostError)
+    assert backend.get("a", 1.0).state is JobState.SUCCEEDED  # type: ignore[union-attr]
+    assert backend.get("b", 1.0).state is JobState.RUNNING  # type: ignore[union-attr]
+    assert await backend.aclaim(["default"], "w", 2, 30.0, 1.0) == ([], 9.0)
+    await backend.aclose_worker_connection()
     backend.close()

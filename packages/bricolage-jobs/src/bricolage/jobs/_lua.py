@@ -7,7 +7,17 @@ the namespace so that cluster clients route the call.
 
 from __future__ import annotations
 
-__all__ = ["CANCEL", "CLAIM", "ENQUEUE", "FINISH", "PURGE", "RENEW", "REQUEUE", "STATS"]
+__all__ = [
+    "CANCEL",
+    "CLAIM",
+    "ENQUEUE",
+    "FINISH",
+    "MARK",
+    "PURGE",
+    "RENEW",
+    "REQUEUE",
+    "STATS",
+]
 
 _COMMON = r"""
 local p = ARGV[1]
@@ -18,8 +28,9 @@ local function score(key)
   return (100 - tonumber(v[1])) * 1e12 + tonumber(v[2])
 end
 local function wake()
-  redis.call('RPUSH', p .. ':wake', '1')
-  redis.call('LTRIM', p .. ':wake', -64, -1)
+  if redis.call('RPUSH', p .. ':wake', '1') > 64 then
+    redis.call('LTRIM', p .. ':wake', -64, -1)
+  end
 end
 local function ready(id, key)
   local queue = redis.call('HGET', key, 'queue')
@@ -71,12 +82,12 @@ if idem ~= '' then
 end
 redis.call('SADD', p .. ':queues', ARGV[4])
 if state == 'queued' then
-  ready(id, key)
-  wake()
+  -- the score of ready(), from the values at hand
+  redis.call('ZADD', p .. ':ready:' .. ARGV[4], (100 - tonumber(ARGV[6])) * 1e12 + seq, id)
 else
   redis.call('ZADD', p .. ':delayed', due, id)
-  wake()  -- idle workers recompute when to wake up
 end
+wake()  -- a queued job wakes a worker; a delayed one makes idle workers recompute
 return {1, seq}
 """
 )
@@ -89,6 +100,17 @@ local limit = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 local now = tonumber(ARGV[5])
 local nq = tonumber(ARGV[6])
+if KEYS[2] then
+  -- Sent right behind a blocking wait: ARGV[5] is the worker's clock when it sent the
+  -- wait, and MARK stored the server's clock then; the wait's length, measured on the
+  -- server alone, brings ``now`` up to date whatever the skew between the two clocks.
+  local mark = redis.call('GET', KEYS[2])
+  if mark then
+    redis.call('DEL', KEYS[2])
+    local t = redis.call('TIME')
+    now = now + math.max(0, tonumber(t[1]) + tonumber(t[2]) / 1e6 - tonumber(mark))
+  end
+end
 local expired = redis.call('ZRANGEBYSCORE', p .. ':running', '-inf', now, 'LIMIT', 0, 200)
 for _, id in ipairs(expired) do
   local key = jobkey(id)
@@ -155,6 +177,12 @@ end
 return out
 """
 )
+
+MARK = r"""
+local t = redis.call('TIME')
+redis.call('SET', KEYS[1], t[1] .. '.' .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[1])
+return 1
+"""
 
 RENEW = (
     _COMMON

@@ -104,7 +104,8 @@ class RedisBackend:
         else:
             self._client = url_or_client
             self._owns = False
-        self._async: dict[int, tuple[Any, dict[str, Any]]] = {}
+        # asyncio clients by (event loop, use): the calls of AsyncQueue, a worker's waits
+        self._async: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
         self.prefix = "{" + namespace + "}"
         c = self._client
         self._enqueue = c.register_script(_lua.ENQUEUE)
@@ -158,24 +159,49 @@ class RedisBackend:
                 keys=[self._key("job", job.id)], args=self._enqueue_args(job, now)
             )
             return [self._enqueued(job, reply, now)]
-        pipe = self._client.pipeline(transaction=False)
-        for job in jobs:
-            self._enqueue(
-                keys=[self._key("job", job.id)], args=self._enqueue_args(job, now), client=pipe
-            )
-        replies = pipe.execute()
+        replies = self._scripts(
+            [
+                (self._enqueue, [self._key("job", job.id)], self._enqueue_args(job, now))
+                for job in jobs
+            ]
+        )
         return [self._enqueued(job, reply, now) for job, reply in zip(jobs, replies, strict=True)]
 
-    def claim(
+    def _scripts(self, calls: Sequence[tuple[Any, list[str], list[str]]]) -> list[Any]:
+        """Run ``(script, keys, args)`` calls in one pipelined round trip, in order.
+
+        redis-py checks a pipeline's scripts with an extra ``SCRIPT EXISTS`` round trip
+        before every run; this sends ``EVALSHA`` alone and loads a script only when the
+        server answers that it lacks it, then re-runs just the calls that did not run.
+        """
+        replies: list[Any] = [None] * len(calls)
+        todo = list(range(len(calls)))
+        while True:
+            pipe = self._client.pipeline(transaction=False)
+            for i in todo:
+                script, keys, args = calls[i]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            missing: list[int] = []
+            for i, reply in zip(todo, pipe.execute(raise_on_error=False), strict=True):
+                if _lacks_script(reply):
+                    missing.append(i)
+                else:
+                    replies[i] = reply
+            if not missing:
+                return replies
+            for script in {calls[i][0].sha: calls[i][0] for i in missing}.values():
+                self._client.script_load(script.script)
+            todo = missing
+
+    def _claim_args(
         self,
         queues: Sequence[str],
         worker: str,
         limit: int,
         lease: float,
         now: float,
-        rate_limits: Mapping[str, RateLimit] | None = None,
-    ) -> list[JobRecord]:
-        """Lease up to ``limit`` jobs; see :meth:`Backend.claim`."""
+        rate_limits: Mapping[str, RateLimit] | None,
+    ) -> list[str]:
         args: list[str] = [
             self.prefix,
             worker,
@@ -189,8 +215,58 @@ class RedisBackend:
             args += (
                 [queue, "", ""] if rate is None else [queue, str(rate.limit), _num(rate.period)]
             )
+        return args
+
+    def claim(
+        self,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+    ) -> list[JobRecord]:
+        """Lease up to ``limit`` jobs; see :meth:`Backend.claim`."""
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
         reply = self._claim(keys=[self._key("running")], args=args)
         return [parse_record(flat) for flat in reply]
+
+    def wait_and_claim(
+        self,
+        timeout: float,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+    ) -> list[JobRecord]:
+        """:meth:`wait` up to ``timeout`` seconds, then :meth:`claim`, in one round trip.
+
+        The wait and the claim travel in one pipeline: Redis holds the claim behind the
+        blocking pop and runs it the moment the pop returns, so a woken worker holds its
+        job without a second round trip. ``now`` is the worker's clock as it sends; the
+        claim adds the wait's length as measured by the server (see ``MARK``), so leases
+        and start times are as exact as with :meth:`claim`.
+        """
+        mark = self._key("mark", worker)
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        pipe = self._client.pipeline(transaction=False)
+        self._queue_wait_and_claim(pipe, timeout, mark, args)
+        claimed = pipe.execute(raise_on_error=False)[-1]
+        if _lacks_script(claimed):
+            # The server lacks the script (never loaded, a restart, SCRIPT FLUSH): the
+            # wait is over and MARK ran; load CLAIM and claim.
+            self._client.script_load(_lua.CLAIM)
+            claimed = self._client.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
+        return [parse_record(flat) for flat in claimed]
+
+    def _queue_wait_and_claim(self, pipe: Any, timeout: float, mark: str, args: list[str]) -> None:
+        wait = max(0.01, timeout)
+        # MARK is tiny and sent whole (EVAL), so it always runs; CLAIM may need loading
+        pipe.eval(_lua.MARK, 1, mark, str(int(wait * 1000) + 60_000))
+        pipe.blpop([self._key("wake")], timeout=wait)
+        pipe.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
 
     def renew(
         self,
@@ -249,15 +325,25 @@ class RedisBackend:
         self, reports: Sequence[tuple[str, int, Outcome]], now: float
     ) -> list[LeaseLostError | None]:
         """Apply many reports in one round trip; see :meth:`Backend.finish_many`."""
+        return self._fenced(reports, self._scripts(self._finish_calls(reports, now)))
+
+    def _finish_calls(
+        self, reports: Sequence[tuple[str, int, Outcome]], now: float
+    ) -> list[tuple[Any, list[str], list[str]]]:
         for _, _, outcome in reports:
             check_report(outcome.event)
-        pipe = self._client.pipeline(transaction=False)
+        calls = []
         for job_id, token, outcome in reports:
             args = self._finish_args(job_id, token, outcome, now)
             args[-1] = "brief"
-            self._finish(keys=[self._key("job", job_id)], args=args, client=pipe)
+            calls.append((self._finish, [self._key("job", job_id)], args))
+        return calls
+
+    def _fenced(
+        self, reports: Sequence[tuple[str, int, Outcome]], replies: Sequence[Any]
+    ) -> list[LeaseLostError | None]:
         out: list[LeaseLostError | None] = []
-        for (job_id, token, _), reply in zip(reports, pipe.execute(), strict=True):
+        for (job_id, token, _), reply in zip(reports, replies, strict=True):
             if int(reply[0]) < 0:
                 try:
                     self._finished(job_id, token, reply)
@@ -374,8 +460,7 @@ class RedisBackend:
         pipe = self._client.pipeline(transaction=False)
         pipe.zrange(self._key("delayed"), 0, 0, withscores=True)
         pipe.zrange(self._key("running"), 0, 0, withscores=True)
-        times = [float(pair[1]) for reply in pipe.execute() for pair in reply]
-        return min(times) if times else None
+        return _earliest(pipe.execute())
 
     def wait(self, timeout: float) -> None:
         """Block on the namespace's wake-up list for up to ``timeout`` seconds."""
@@ -394,12 +479,12 @@ class RedisBackend:
         """Whether the asyncio methods can open their own client (built from a URL)."""
         return self._url is not None
 
-    def _aclient(self) -> tuple[Any, dict[str, Any]]:
+    def _aclient(self, use: str = "calls") -> tuple[Any, dict[str, Any]]:
         import asyncio
 
         import redis.asyncio
 
-        loop = id(asyncio.get_running_loop())
+        loop = (id(asyncio.get_running_loop()), use)
         found = self._async.get(loop)
         if found is None:
             if self._url is None:
@@ -425,6 +510,79 @@ class RedisBackend:
         replies = await pipe.execute()
         return [self._enqueued(job, reply, now) for job, reply in zip(jobs, replies, strict=True)]
 
+    async def aclaim(
+        self,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+    ) -> tuple[list[JobRecord], float | None]:
+        """:meth:`claim`, then :meth:`next_wakeup`, in one round trip (asyncio only)."""
+        client, _ = self._aclient("worker")
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        running = self._key("running")
+        pipe = client.pipeline(transaction=False)
+        pipe.evalsha(self._claim.sha, 1, running, *args)
+        pipe.zrange(self._key("delayed"), 0, 0, withscores=True)
+        pipe.zrange(running, 0, 0, withscores=True)
+        claimed, *times = await pipe.execute(raise_on_error=False)
+        if _lacks_script(claimed):
+            await client.script_load(_lua.CLAIM)
+            claimed = await client.evalsha(self._claim.sha, 1, running, *args)
+        return [parse_record(flat) for flat in claimed], _earliest(times)
+
+    async def afinish_many(
+        self, reports: Sequence[tuple[str, int, Outcome]], now: float
+    ) -> list[LeaseLostError | None]:
+        """:meth:`finish_many` on redis-py's asyncio client (asyncio only)."""
+        client, _ = self._aclient("worker")
+        calls = self._finish_calls(reports, now)
+        replies: list[Any] = [None] * len(calls)
+        todo = list(range(len(calls)))
+        while True:
+            pipe = client.pipeline(transaction=False)
+            for i in todo:
+                script, keys, args = calls[i]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            missing: list[int] = []
+            for i, reply in zip(todo, await pipe.execute(raise_on_error=False), strict=True):
+                if _lacks_script(reply):
+                    missing.append(i)
+                else:
+                    replies[i] = reply
+            if not missing:
+                return self._fenced(reports, replies)
+            await client.script_load(_lua.FINISH)
+            todo = missing
+
+    async def await_and_claim(
+        self,
+        timeout: float,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+    ) -> list[JobRecord]:
+        """:meth:`wait_and_claim` on redis-py's asyncio client (asyncio only).
+
+        A worker on asyncio waits here, in its event loop: the job it is woken for
+        comes back on the loop's own socket, without a hop through a thread.
+        """
+        client, _ = self._aclient("worker")
+        mark = self._key("mark", worker)
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        pipe = client.pipeline(transaction=False)
+        self._queue_wait_and_claim(pipe, timeout, mark, args)
+        claimed = (await pipe.execute(raise_on_error=False))[-1]
+        if _lacks_script(claimed):
+            await client.script_load(_lua.CLAIM)
+            claimed = await client.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
+        return [parse_record(flat) for flat in claimed]
+
     async def aget(self, job_id: str, now: float) -> JobRecord | None:
         """:meth:`get` on redis-py's asyncio client (asyncio only)."""
         client, _ = self._aclient()
@@ -445,15 +603,37 @@ class RedisBackend:
 
     async def aclose(self) -> None:
         """Close the asyncio client of the running event loop, if one was opened."""
+        await self._aclose("calls")
+
+    async def aclose_worker_connection(self) -> None:
+        """Close the client a worker's asyncio methods use in the running event loop."""
+        await self._aclose("worker")
+
+    async def _aclose(self, use: str) -> None:
         import asyncio
 
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        found = self._async.pop(id(loop), None)
+        found = self._async.pop((id(loop), use), None)
         if found is not None:
             await found[0].aclose()
+
+
+def _earliest(replies: Sequence[Any]) -> float | None:
+    """The smallest score of ``ZRANGE … 0 0 WITHSCORES`` replies, or None."""
+    times = [float(pair[1]) for reply in replies if not _lacks_script(reply) for pair in reply]
+    return min(times) if times else None
+
+
+def _lacks_script(reply: object) -> bool:
+    """Whether a pipelined reply says the server lacks the script; other errors raise."""
+    if isinstance(reply, redis.exceptions.NoScriptError):
+        return True
+    if isinstance(reply, Exception):
+        raise reply
+    return False
 
 
 def _quantile(values: Sequence[float], q: float) -> float | None:

@@ -18,12 +18,13 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import attrs
 
 from bricolage.jobs._context import JobContext, _set_current
 from bricolage.jobs._model import JobRecord, Outcome
 from bricolage.jobs._policy import LeasePolicy, RateLimit, decide_failure
-from bricolage.jobs._queue import Queue
+from bricolage.jobs._queue import Queue, _on_asyncio
 from bricolage.jobs._registry import JobFunction
 from bricolage.jobs._scheduler import Schedule, Scheduler
 from bricolage.jobs._states import Event
@@ -128,6 +129,7 @@ class Worker:
         self._outbox: list[tuple[JobRecord, Outcome, anyio.Event]] = []
         self._outbox_ready: anyio.Event | None = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._native: Any = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.name} queues={list(self.queues)}>"
@@ -168,6 +170,17 @@ class Worker:
         """
         self._limiter = anyio.CapacityLimiter(self.threads)
         self._outbox_ready = anyio.Event()
+        self._native = self._native_backend()
+        try:
+            await self._serve(handle_signals, task_status)
+        finally:
+            if self._native is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._native.aclose_worker_connection()
+                self._native = None
+        logger.info("worker %s stopped: %s", self.name, self.counters)
+
+    async def _serve(self, handle_signals: bool, task_status: Any) -> None:
         async with anyio.create_task_group() as tg:
             renew_scope = anyio.CancelScope()
             tg.start_soon(self._renew_loop, renew_scope)
@@ -185,7 +198,6 @@ class Worker:
             renew_scope.cancel()
             report_scope.cancel()
             side.cancel()
-        logger.info("worker %s stopped: %s", self.name, self.counters)
 
     async def _signals(self, scope: anyio.CancelScope) -> None:
         with scope, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -213,9 +225,20 @@ class Worker:
         wake: float | None = backend.next_wakeup(self.clock())
         if not wait or self._stop_flag.is_set():
             return claimed, wake
-        timeout = self.poll_interval
-        if wake is not None:
-            timeout = max(0.0, min(timeout, wake - self.clock()))
+        timeout = self._wait_timeout(wake)
+        fused = getattr(backend, "wait_and_claim", None)
+        if timeout > 0 and fused is not None:
+            # The backend claims the moment the wait ends, in the same round trip.
+            claimed = fused(
+                timeout,
+                self.queues,
+                self.name,
+                free,
+                self.lease.duration,
+                self.clock(),
+                self.rate_limits,
+            )
+            return claimed, wake
         if timeout > 0:
             backend.wait(timeout)
         if self._stop_flag.is_set():
@@ -223,6 +246,51 @@ class Worker:
         return backend.claim(
             self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
         ), wake
+
+    def _wait_timeout(self, wake: float | None) -> float:
+        timeout = self.poll_interval
+        if wake is not None:
+            timeout = max(0.0, min(timeout, wake - self.clock()))
+        return timeout
+
+    def _native_backend(self) -> Any:
+        """The backend, if it can claim, wait and report on this asyncio event loop."""
+        backend = self.backend
+        if (
+            hasattr(backend, "await_and_claim")
+            and getattr(backend, "supports_asyncio", False)
+            and _on_asyncio()
+        ):
+            return backend
+        return None
+
+    async def _next_jobs(self, free: int) -> tuple[list[JobRecord], float | None]:
+        """Claim what is ready; when idle (not in burst mode), wait for work and claim it.
+
+        On asyncio, a backend with asyncio methods (Redis built from a URL) does it all
+        on the event loop's own connections: the job an idle worker is woken for comes
+        back with the wake-up, without a hop through a thread. Otherwise the claim, the
+        wait and the claim after it run in one worker thread.
+        """
+        native = self._native
+        if native is None:
+            return await anyio.to_thread.run_sync(self._poll, free, not self.burst)
+        claimed, wake = await native.aclaim(
+            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
+        )
+        timeout = self._wait_timeout(wake)
+        if claimed or self.burst or self._stopping or timeout <= 0:
+            return claimed, wake
+        claimed = await native.await_and_claim(
+            timeout,
+            self.queues,
+            self.name,
+            free,
+            self.lease.duration,
+            self.clock(),
+            self.rate_limits,
+        )
+        return claimed, wake
 
     async def _fetch_loop(self, jobs: anyio.abc.TaskGroup) -> None:
         failures = 0
@@ -233,7 +301,7 @@ class Worker:
                 await self._wake.wait()
                 continue
             try:
-                claimed, wake = await anyio.to_thread.run_sync(self._poll, free, not self.burst)
+                claimed, wake = await self._next_jobs(free)
                 failures = 0
             except Exception:
                 failures += 1
@@ -252,13 +320,16 @@ class Worker:
                 running = _Running(record, ctx)
                 self._running[record.id] = running
                 jobs.start_soon(self._execute, running)
-            if claimed or not self.burst:
+            if claimed:
+                # Let the jobs just claimed start before the next claim takes the thread
+                # and the connection.
+                await anyio.lowlevel.checkpoint()
+                continue
+            if not self.burst:
                 continue
             if not self._running and wake is None:
                 return
-            timeout = self.poll_interval
-            if wake is not None:
-                timeout = max(0.0, min(timeout, wake - self.clock()))
+            timeout = self._wait_timeout(wake)
             with anyio.move_on_after(timeout):
                 await self._wake.wait()
 
@@ -320,6 +391,8 @@ class Worker:
         if job.is_async:
             token = _set_current(ctx)
             try:
+                if not middleware:
+                    return await job.fn(**kwargs)
                 with contextlib.ExitStack() as stack:
                     for hook in middleware:
                         stack.enter_context(hook.around_job(ctx))
@@ -365,8 +438,11 @@ class Worker:
                 running.scope = scope
                 if running.reason is not None:
                     scope.cancel()
-                with anyio.fail_after(timeout):
+                if timeout is None:
                     value = await self._call(job, running)
+                else:
+                    with anyio.fail_after(timeout):
+                        value = await self._call(job, running)
                 return Outcome(
                     Event.SUCCEED,
                     result=job.encode_result(value),
@@ -429,9 +505,12 @@ class Worker:
         try:
             for attempt in range(5):
                 try:
-                    results = await anyio.to_thread.run_sync(
-                        self.backend.finish_many, reports, self.clock()
-                    )
+                    if self._native is not None:
+                        results = await self._native.afinish_many(reports, self.clock())
+                    else:
+                        results = await anyio.to_thread.run_sync(
+                            self.backend.finish_many, reports, self.clock()
+                        )
                 except Exception:
                     logger.exception(
                         "worker %s: reporting %d jobs failed (try %d)",
