@@ -22,6 +22,7 @@ from bricolage.jobs import (
 from bricolage.jobs._cron import due_ticks
 from bricolage.jobs._policy import Bucket, decide_failure, expiry_event, fence_accepts, take_tokens
 from bricolage.jobs._states import TERMINAL_STATES, allowed_events, next_state
+from bricolage.jobs._worker import NEAR_DUE_POLL, SERVER_TICK, idle_wait
 
 states = st.sampled_from(list(JobState))
 events = st.sampled_from(list(Event))
@@ -231,3 +232,26 @@ def test_due_ticks_fire_each_tick_at_most_once(last: float, gap: float, grace: f
         assert cron.matches(tick)
     # calling again at the same moment fires nothing new
     assert due_ticks(cron, new_last, now, grace)[0] == []
+
+
+@given(
+    poll=st.floats(min_value=0.01, max_value=60.0),
+    now=st.floats(min_value=0.0, max_value=1e9),
+    until=st.one_of(st.none(), st.floats(min_value=-10.0, max_value=120.0)),
+)
+def test_an_idle_wait_never_lets_the_server_overrun_a_due_time(
+    poll: float, now: float, until: float | None
+) -> None:
+    wake = None if until is None else now + until
+    seconds, on_server = idle_wait(poll, now, wake)
+    assert 0.0 <= seconds <= poll + 1e-9
+    if wake is None:
+        assert (seconds, on_server) == (poll, True)
+        return
+    remaining = wake - now
+    if on_server and seconds > 0:
+        # The server may end the wait up to a tick late: still no later than the due time.
+        assert now + seconds + SERVER_TICK <= wake + 1e-6
+    if not on_server:
+        assert 0 < remaining <= SERVER_TICK + 1e-9
+        assert seconds <= NEAR_DUE_POLL + 1e-9

@@ -259,6 +259,33 @@ async def test_delayed_jobs_start_when_due(backend: Backend, anyio_backend: str)
     assert record.started_at >= record.due_at
 
 
+async def test_an_idle_worker_starts_delayed_jobs_on_time(
+    backend: Backend, anyio_backend: str
+) -> None:
+    """A blocking wait on the server can overrun by a timer tick; the worker must not.
+
+    The worker is idle and not in burst mode, with a poll interval far longer than the
+    delays, so only the due times can wake it.
+    """
+    queue = make_queue(backend)
+    worker = Worker(queue, poll_interval=5.0)
+    handles = []
+    async with anyio.create_task_group() as tg:
+        await tg.start(worker.serve)
+        for delay in (0.25, 0.4, 0.33):
+            handles.append(queue.enqueue(queue.registry.get("add").options(delay=delay), 1, 1))
+            await anyio.sleep(delay + 0.25)
+        worker.stop()
+    lateness = []
+    for handle in handles:
+        record = handle.status()
+        assert record.state is JobState.SUCCEEDED
+        assert record.started_at is not None
+        lateness.append(record.started_at - record.due_at)
+    assert all(late >= 0 for late in lateness)
+    assert sorted(lateness)[1] < 0.05, lateness
+
+
 async def test_rate_limit_spreads_starts(backend: Backend, anyio_backend: str) -> None:
     queue = make_queue(backend)
     add = queue.registry.get("add")

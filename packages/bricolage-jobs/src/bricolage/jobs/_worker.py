@@ -38,6 +38,44 @@ from bricolage.jobs.errors import (
 
 __all__ = ["Worker", "WorkerCounters"]
 
+#: How late a server may end a blocking wait: redis-server checks blocked clients'
+#: timeouts on its timer, ``hz`` times a second (10 by default), so a wait can end up to
+#: this long after its timeout.
+SERVER_TICK = 0.1
+#: How often an idle worker polls while a delayed job is due within ``SERVER_TICK``.
+NEAR_DUE_POLL = 0.005
+
+
+def idle_wait(poll_interval: float, now: float, wake: float | None) -> tuple[float, bool]:
+    """How long an idle worker waits before it claims again, and who does the waiting.
+
+    Returns ``(seconds, on_server)``. A blocking wait on the server (Redis ``BLPOP``) may
+    overrun its timeout by up to :data:`SERVER_TICK`, which would start a delayed job that
+    late. So the server waits only until one tick before the next due time; within that
+    last tick the worker waits itself, in short slices, so a due job starts within a few
+    milliseconds and a new job is still picked up quickly.
+
+    >>> idle_wait(1.0, now=100.0, wake=None)
+    (1.0, True)
+    >>> idle_wait(1.0, now=100.0, wake=100.5)
+    (0.4, True)
+    >>> idle_wait(1.0, now=100.0, wake=100.05)
+    (0.005, False)
+    >>> idle_wait(1.0, now=100.0, wake=100.002)
+    (0.002, False)
+    >>> idle_wait(1.0, now=100.0, wake=99.0)
+    (0.0, True)
+    """
+    if wake is None:
+        return poll_interval, True
+    until = wake - now
+    if until <= 0:
+        return 0.0, True
+    if until <= SERVER_TICK:
+        return round(min(until, NEAR_DUE_POLL), 9), False
+    return round(min(poll_interval, until - SERVER_TICK), 9), True
+
+
 logger = logging.getLogger("bricolage.jobs.worker")
 
 
@@ -225,7 +263,11 @@ class Worker:
         wake: float | None = backend.next_wakeup(self.clock())
         if not wait or self._stop_flag.is_set():
             return claimed, wake
-        timeout = self._wait_timeout(wake)
+        timeout, on_server = idle_wait(self.poll_interval, self.clock(), wake)
+        if not on_server:
+            # A delayed job is due within the server's timer tick: wait here, precisely.
+            time.sleep(timeout)
+            timeout = 0.0
         fused = getattr(backend, "wait_and_claim", None)
         if timeout > 0 and fused is not None:
             # The backend claims the moment the wait ends, in the same round trip.
@@ -278,9 +320,13 @@ class Worker:
         claimed, wake = await native.aclaim(
             self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
         )
-        timeout = self._wait_timeout(wake)
+        timeout, on_server = idle_wait(self.poll_interval, self.clock(), wake)
         if claimed or self.burst or self._stopping or timeout <= 0:
             return claimed, wake
+        if not on_server:
+            # A delayed job is due within the server's timer tick: wait here, precisely.
+            await anyio.sleep(timeout)
+            return [], wake
         claimed = await native.await_and_claim(
             timeout,
             self.queues,
