@@ -473,6 +473,33 @@ class _CacheBase:
             request, op.key, op.rule, parse_cache_control(None), op.variants, op.entry
         )
 
+    def _load(self, key: str) -> list[CachedResponse]:
+        """The stored responses under ``key``; a storage failure reads as a miss."""
+        try:
+            return self.storage.get(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache read failed, going to the origin: %s", error)
+            return []
+
+    def _put(self, item: Stored) -> None:
+        """Store ``item``; a storage failure is counted and logged, never raised."""
+        try:
+            self.storage.put(*item)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache write failed: %s", error)
+        else:
+            self.metrics.record_stored()
+
+    def _delete(self, key: str) -> None:
+        """Drop ``key``; a storage failure is counted and logged, never raised."""
+        try:
+            self.storage.delete(key)
+        except StorageError as error:
+            self.metrics.record_error()
+            _log.warning("cache delete failed: %s", error)
+
 
 class _SyncTee(httpx.SyncByteStream):
     def __init__(
@@ -603,30 +630,6 @@ class CacheTransport(_CacheBase, httpx.BaseTransport):
                 value = self._tee(op)
             else:
                 value = self._spawn(op)
-
-    def _load(self, key: str) -> list[CachedResponse]:
-        try:
-            return self.storage.get(key)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache read failed, going to the origin: %s", error)
-            return []
-
-    def _put(self, item: Stored) -> None:
-        try:
-            self.storage.put(*item)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache write failed: %s", error)
-        else:
-            self.metrics.record_stored()
-
-    def _delete(self, key: str) -> None:
-        try:
-            self.storage.delete(key)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache delete failed: %s", error)
 
     def _tee(self, op: _Tee) -> httpx.Response:
         response = op.response
@@ -770,11 +773,11 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
                 except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
                     error = exc
             elif isinstance(op, _Load):
-                value = await self._call(self._load_sync, op.key)
+                value = await self._call(self._load, op.key)
             elif isinstance(op, _Store):
-                await self._call(self._put_sync, op.item)
+                await self._call(self._put, op.item)
             elif isinstance(op, _Delete):
-                await self._call(self._delete_sync, op.key)
+                await self._call(self._delete, op.key)
             elif isinstance(op, _Close):
                 await op.response.aclose()
             elif isinstance(op, _Tee):
@@ -787,30 +790,6 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
             return await anyio.to_thread.run_sync(function, argument)
         return function(argument)
 
-    def _load_sync(self, key: str) -> list[CachedResponse]:
-        try:
-            return self.storage.get(key)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache read failed, going to the origin: %s", error)
-            return []
-
-    def _put_sync(self, item: Stored) -> None:
-        try:
-            self.storage.put(*item)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache write failed: %s", error)
-        else:
-            self.metrics.record_stored()
-
-    def _delete_sync(self, key: str) -> None:
-        try:
-            self.storage.delete(key)
-        except StorageError as error:
-            self.metrics.record_error()
-            _log.warning("cache delete failed: %s", error)
-
     async def _tee(self, op: _Tee) -> httpx.Response:
         response = op.response
         try:
@@ -820,11 +799,11 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
             assert isinstance(stream, httpx.AsyncByteStream)
 
             async def finish(body: bytes) -> None:
-                await self._call(self._put_sync, op.finish(body))
+                await self._call(self._put, op.finish(body))
 
             response.stream = _AsyncTee(stream, self.policy.max_body_size, finish)
         else:
-            await self._call(self._put_sync, op.finish(body))
+            await self._call(self._put, op.finish(body))
         return response
 
     async def _spawn(self, op: _Refresh) -> bool:
@@ -849,7 +828,7 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
 
     async def invalidate(self, url: str | httpx.URL) -> None:
         """Forget what is stored for ``url`` (every variant)."""
-        await self._call(self._delete_sync, self._key_for_url(str(url)))
+        await self._call(self._delete, self._key_for_url(str(url)))
 
     async def aclose(self) -> None:
         """Close the wrapped transport and the storage this transport created."""
