@@ -5,7 +5,8 @@
     python3 bootstrap.py -s ci       # the whole test suite, as CI runs it
 
 It creates ``.tools/`` (a virtual environment with nox and uv) the first time, then hands
-every argument to nox. Nothing is installed outside the checkout.
+every argument to nox. Before a test session it installs, when run as root, the Debian
+packages listed in ``system-packages.txt`` that are missing (Redis, PostgreSQL, Chromium...).
 """
 
 from __future__ import annotations
@@ -27,20 +28,55 @@ def _bin(name: str) -> Path:
     return TOOLS / folder / name
 
 
-def _ensure_redis_server() -> None:
-    """The Redis tests start private ``redis-server`` processes: make sure the binary exists."""
-    if shutil.which("redis-server"):
+SYSTEM_PACKAGES = ROOT / "system-packages.txt"
+
+
+def _system_packages() -> list[str]:
+    """The Debian packages named in ``system-packages.txt`` (comments and blanks skipped)."""
+    names = []
+    for line in SYSTEM_PACKAGES.read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.append(name)
+    return names
+
+
+def _missing_system_packages(names: list[str]) -> list[str]:
+    dpkg = shutil.which("dpkg-query")
+    if dpkg is None:
+        return []
+    missing = []
+    for name in names:
+        result = subprocess.run(
+            [dpkg, "-W", "-f=${db:Status-Status}", name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.stdout.strip() != "installed":
+            missing.append(name)
+    return missing
+
+
+def _ensure_system_packages() -> None:
+    """Install the Debian packages the suite needs (``system-packages.txt``) when missing."""
+    missing = _missing_system_packages(_system_packages())
+    if not missing:
         return
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
-        print("bootstrap: installing redis-server with apt-get", flush=True)
+        print(f"bootstrap: installing {' '.join(missing)} with apt-get", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run([apt, "update", "-qq"], check=True, env=env)
-        subprocess.run([apt, "install", "-y", "-qq", "redis-server"], check=True, env=env)
+        subprocess.run(
+            [apt, "install", "-y", "-qq", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+        )
         return
     sys.stderr.write(
-        "bootstrap: no redis-server on PATH; the Redis tests will fail. Install it first "
-        "(apt-get install redis-server, brew install redis).\n"
+        f"bootstrap: missing system packages {' '.join(missing)}; the tests that need them "
+        f"will fail. Install them first (sudo apt-get install {' '.join(missing)}).\n"
     )
 
 
@@ -55,7 +91,7 @@ def main(argv: list[str]) -> int:
             [str(_bin("python")), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True
         )
     if not argv or any(a in {"ci", "tests", "examples"} or a.startswith("tests(") for a in argv):
-        _ensure_redis_server()
+        _ensure_system_packages()
     env = dict(os.environ)
     env["PATH"] = f"{_bin('python').parent}{os.pathsep}{env.get('PATH', '')}"
     command = [str(_bin("nox")), "--noxfile", str(ROOT / "noxfile.py"), *argv]

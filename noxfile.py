@@ -280,23 +280,38 @@ def examples(session: nox.Session, example: str) -> None:
     )
 
 
-@nox.session
+BENCHMARKS = sorted(p.parent.name for p in BENCHMARKS_DIR.glob("*/run.py"))
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """Run one benchmark side by side with its peers: ``nox -s bench -- <name>``."""
+    """Run one benchmark side by side with its peers: ``nox -s bench -- <name> [args]``.
+
+    Each benchmark runs in an environment of its own (``benchmark(<name>)``) holding only its
+    contenders, so one peer's optional accelerator never speeds up another benchmark.
+    """
     if not session.posargs:
-        available = ", ".join(sorted(p.name for p in BENCHMARKS_DIR.iterdir() if p.is_dir()))
-        session.error(f"name a benchmark: nox -s bench -- <name>  (one of: {available})")
+        session.error(
+            f"name a benchmark: nox -s bench -- <name>  (one of: {', '.join(BENCHMARKS)})"
+        )
     name, *rest = session.posargs
+    if name not in BENCHMARKS:
+        session.error(f"no benchmark named {name!r}; one of: {', '.join(BENCHMARKS)}")
+    session.notify(f"benchmark({name})", posargs=rest)
+
+
+@nox.session
+@nox.parametrize("name", BENCHMARKS, ids=BENCHMARKS)
+def benchmark(session: nox.Session, name: str) -> None:
+    """One benchmark in its own environment: the package, built as a wheel, and its peers."""
     folder = BENCHMARKS_DIR / name
-    if not (folder / "run.py").is_file():
-        session.error(f"no benchmark named {name!r}: expected {folder / 'run.py'}")
     package = _package_dir(name)
     if package.is_dir():
         _install_project(session, package, group=None, editable=False)
     requirements = folder / "requirements.txt"
     if requirements.is_file():
         session.install("-r", str(requirements))
-    session.run("python", str(folder / "run.py"), *rest)
+    session.run("python", str(folder / "run.py"), *session.posargs)
 
 
 @nox.session
