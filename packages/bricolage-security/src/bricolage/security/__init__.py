@@ -16,7 +16,7 @@ from importlib.metadata import version as _version
 
 from bricolage.security._audit import AuditEvent, AuditLog
 from bricolage.security._client_ip import TrustedProxies, client_ip
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, SystemClock, system_clock
 from bricolage.security._csrf import CSRFProtection, HeaderSource
 from bricolage.security._encryption import Encryptor
 from bricolage.security._headers import (
@@ -99,6 +99,7 @@ __all__ = [
     "SecurityHeaders",
     "SecurityHeadersASGI",
     "SecurityHeadersWSGI",
+    "SystemClock",
     "TokenSigner",
     "TrustedProxies",
     "VerifyResult",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, as_clock, system_clock
 from bricolage.security._secrets import KeyMaterial, Secret
 from bricolage.security.errors import ConfigurationError, DecryptionError
 
@@ -44,7 +44,9 @@ class Encryptor:
     bricolage.security.errors.DecryptionError: token is forged, corrupt, or encrypted with an u...
     """
 
-    def __init__(self, keys: Sequence[KeyMaterial], *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, keys: Sequence[KeyMaterial], *, clock: Clock | Callable[[], float] = system_clock
+    ) -> None:
         if isinstance(keys, (str, bytes)) or not keys:
             raise ConfigurationError(
                 "keys must be a non-empty list of Fernet keys, newest first; got "
@@ -52,7 +54,7 @@ class Encryptor:
             )
         self._fernets = [_fernet(k, i) for i, k in enumerate(keys)]
         self._multi = MultiFernet(self._fernets)
-        self.clock = clock
+        self.clock = as_clock(clock)
 
     @staticmethod
     def generate_key() -> str:
@@ -74,7 +76,7 @@ class Encryptor:
         """
         if not isinstance(data, bytes):
             raise TypeError(f"encrypt takes bytes, got {type(data).__name__}; encode text first")
-        return self._fernets[0].encrypt_at_time(data, int(self.clock())).decode("ascii")
+        return self._fernets[0].encrypt_at_time(data, int(self.clock.now())).decode("ascii")
 
     def decrypt(self, token: str | bytes, *, max_age: int | None = None) -> bytes:
         """Decrypt a token made with any of the keys; refuse it past ``max_age`` seconds.
@@ -93,7 +95,7 @@ class Encryptor:
         try:
             if max_age is None:
                 return self._multi.decrypt(token)
-            return self._multi.decrypt_at_time(token, max_age, int(self.clock()))
+            return self._multi.decrypt_at_time(token, max_age, int(self.clock.now()))
         except (InvalidToken, TypeError, ValueError):
             suffix = "" if max_age is None else f" (or older than max_age={max_age} s)"
             raise DecryptionError(

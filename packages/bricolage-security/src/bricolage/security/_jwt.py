@@ -1,10 +1,20 @@
-"""JSON Web Tokens through PyJWT, with keys bound to their algorithm."""
+"""JSON Web Tokens with keys bound to their algorithm, parsed strictly.
+
+Compact tokens are parsed here, not by PyJWT: every segment must be canonical base64url
+(no padding, no stray characters, no unused bits set), header and payload must be JSON
+objects without duplicate members, and a header ``kid`` must name a key. PyJWT's
+algorithm objects and JWK readers do the cryptography.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
 import math
+import re
 import secrets
 import threading
 import urllib.parse
@@ -17,7 +27,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, as_clock, system_clock
 from bricolage.security._secrets import KeyMaterial, key_bytes
 from bricolage.security.errors import ConfigurationError, JWKSError, JWTError
 
@@ -46,6 +56,7 @@ Algorithm: TypeAlias = Literal[
     "ES256",
     "ES384",
     "ES512",
+    "Ed25519",
     "EdDSA",
 ]
 _ALGORITHMS: Final[frozenset[str]] = frozenset(get_args(Algorithm))
@@ -58,6 +69,11 @@ _EC_CURVES: Final[dict[str, type[ec.EllipticCurve]]] = {
 #: Header parameters that would let a token choose its own verification key.
 _KEY_HEADERS: Final = frozenset({"jwk", "jku", "x5u", "x5c"})
 _RESERVED_CLAIMS: Final = frozenset({"iss", "aud", "iat", "nbf", "exp"})
+#: Ed25519 (RFC 9864) and the polymorphic EdDSA name it replaces.
+_EDDSA_NAMES: Final = frozenset({"Ed25519", "EdDSA"})
+#: The names PyJWT knows each algorithm by (it predates RFC 9864).
+_PYJWT_NAME: Final = {"Ed25519": "EdDSA"}
+_HMAC_HASH: Final = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 _PEM_MARKERS: Final = (b"-----BEGIN", b"ssh-rsa", b"ssh-ed25519", b"ecdsa-sha2-")
 
 _AsymmetricPrivate: TypeAlias = (
@@ -87,6 +103,9 @@ def _check_asymmetric(algorithm: str, key: object) -> None:
             raise ConfigurationError(
                 f"{algorithm} needs curve {_EC_CURVES[algorithm].name}, got {key.curve.name}"
             )
+    elif algorithm == "Ed25519":
+        if not isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+            raise ConfigurationError(f"Ed25519 needs an Ed25519 key, got {type(key).__name__}")
     elif not isinstance(
         key,
         (
@@ -174,8 +193,8 @@ class JWTKey:
         """A private or public asymmetric key from PEM text.
 
         >>> from bricolage.security import JWTKey
-        >>> private = JWTKey.generate("EdDSA")
-        >>> JWTKey.from_pem(private.public_pem(), "EdDSA").private
+        >>> private = JWTKey.generate("Ed25519")
+        >>> JWTKey.from_pem(private.public_pem(), "Ed25519").private
         False
         """
         data = pem.encode("ascii") if isinstance(pem, str) else pem
@@ -215,7 +234,7 @@ class JWTKey:
         if alg not in _ALGORITHMS:
             raise ConfigurationError(f"JWK {jwk.get('kid')!r} has unsupported alg {alg!r}")
         try:
-            parsed = jwt.PyJWK(dict(jwk), algorithm=alg)
+            parsed = jwt.PyJWK(dict(jwk), algorithm=_PYJWT_NAME.get(alg, alg))
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
             raise ConfigurationError(f"cannot read JWK {jwk.get('kid')!r}: {exc}") from None
         return cls(alg, parsed.key, jwk.get("kid"))
@@ -223,6 +242,9 @@ class JWTKey:
     @classmethod
     def generate(cls, algorithm: Algorithm, *, kid: str | None = None) -> JWTKey:
         """A fresh random key for ``algorithm`` (RSA 3072 bits, EC on its curve, Ed25519).
+
+        ``Ed25519`` is RFC 9864's fully-specified name; ``EdDSA`` still works and makes an
+        Ed25519 key too.
 
         >>> from bricolage.security import JWTKey
         >>> JWTKey.generate("HS256").algorithm
@@ -268,13 +290,13 @@ class JWTKey:
         """The public key as a JWK with ``alg``, ``use`` and ``kid`` (asymmetric keys only).
 
         >>> from bricolage.security import JWTKey
-        >>> sorted(JWTKey.generate("EdDSA", kid="a").public_jwk())
+        >>> sorted(JWTKey.generate("Ed25519", kid="a").public_jwk())
         ['alg', 'crv', 'kid', 'kty', 'use', 'x']
         """
         public = self.public().key
         if isinstance(public, bytes):
             raise ConfigurationError("an HMAC key has no public half to publish")
-        algorithm = jwt.get_algorithm_by_name(self.algorithm)
+        algorithm = jwt.get_algorithm_by_name(_PYJWT_NAME.get(self.algorithm, self.algorithm))
         data: dict[str, Any] = algorithm.to_jwk(public, as_dict=True)
         data.update({"alg": self.algorithm, "use": "sig"})
         if self.kid is not None:
@@ -299,18 +321,160 @@ class KeySource(Protocol):
 class _StaticKeys:
     def __init__(self, keys: Sequence[JWTKey]) -> None:
         self._keys = [k.public() for k in keys]
-        self._by_kid = {k.kid: [k] for k in self._keys if k.kid is not None}
+        self._by_kid: dict[str, list[JWTKey]] = {}
+        for key in self._keys:
+            if key.kid is not None:
+                self._by_kid.setdefault(key.kid, []).append(key)
 
     def get_keys(self, kid: str | None) -> Sequence[JWTKey]:
-        if kid is not None and kid in self._by_kid:
-            return self._by_kid[kid]
-        if kid is not None and self._by_kid:
-            return []
-        return self._keys
+        if kid is None:
+            return self._keys
+        return self._by_kid.get(kid, [])
 
 
-def _claims_error(exc: jwt.PyJWTError) -> JWTError:
-    return JWTError(f"token rejected: {exc}")
+# --- strict compact serialisation -------------------------------------------------------
+
+_COMPACT: Final = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
+_B64_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64_VALUE: Final = {c: i for i, c in enumerate(_B64_ALPHABET)}
+_URLSAFE_TO_STD: Final = str.maketrans("-_", "+/")
+#: For a segment of length 4k+2 the last character carries 4 unused bits; 4k+3: 2.
+_UNUSED_BITS: Final = {2: ("==", 0x0F), 3: ("=", 0x03)}
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _DuplicateMember(name)
+            seen.add(name)
+    return members
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_JSON_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_unique_members, parse_constant=_no_constants
+)
+_JSON_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _b64decode(segment: str, part: str) -> bytes:
+    """Decode one base64url segment, refusing every non-canonical spelling."""
+    remainder = len(segment) & 3
+    if remainder:
+        if remainder == 1:
+            raise JWTError(
+                f"token rejected: the {part} segment is {len(segment)} characters long, "
+                "which no base64url encoding produces"
+            )
+        padding, unused = _UNUSED_BITS[remainder]
+        if _B64_VALUE[segment[-1]] & unused:
+            raise JWTError(
+                f"token rejected: the {part} segment is not canonical base64url (its last "
+                f"character {segment[-1]!r} sets unused bits); tokens must not be malleable"
+            )
+        segment += padding
+    return binascii.a2b_base64(segment.translate(_URLSAFE_TO_STD))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _json_object(data: bytes, part: str) -> dict[str, Any]:
+    try:
+        value = _JSON_DECODER.decode(data.decode("utf-8"))
+    except _DuplicateMember as exc:
+        raise JWTError(
+            f"token rejected: the {part} has the member {exc.args[0]!r} more than once; "
+            "duplicate members are refused (readers disagree on which one wins)"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise JWTError(f"token rejected: the {part} is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise JWTError(
+            f"token rejected: the {part} must be a JSON object, got {type(value).__name__}"
+        )
+    return value
+
+
+def _malformed(token: str) -> JWTError:
+    """Say what is wrong with a token the compact-form pattern did not match."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return JWTError(
+            f"token rejected: a JWT has 3 segments separated by '.', this one has {len(segments)}"
+        )
+    for part, segment in zip(("header", "payload", "signature"), segments, strict=True):
+        if not segment:
+            return JWTError(f"token rejected: the {part} segment is empty")
+        for position, char in enumerate(segment):
+            if char not in _B64_VALUE:
+                what = "padding" if char == "=" else f"character {char!r}"
+                return JWTError(
+                    f"token rejected: {what} at position {position} of the {part} segment "
+                    "is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)"
+                )
+    return JWTError("token rejected: not a compact JWS")  # pragma: no cover - unreachable
+
+
+def _accepted_names(key: JWTKey) -> frozenset[str]:
+    """The ``alg`` header values a key verifies: its own, and both EdDSA names for Ed25519."""
+    if key.algorithm in _EDDSA_NAMES and isinstance(
+        key.key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)
+    ):
+        return _EDDSA_NAMES
+    return frozenset({key.algorithm})
+
+
+_Verify: TypeAlias = Callable[[bytes, bytes], bool]
+
+
+def _verify_function(key: JWTKey) -> _Verify:
+    raw = key.key
+    if isinstance(raw, bytes):
+        digest = _HMAC_HASH[key.algorithm]
+
+        def verify_hmac(message: bytes, signature: bytes) -> bool:
+            return hmac.compare_digest(hmac.digest(raw, message, digest), signature)
+
+        return verify_hmac
+    algorithm = jwt.get_algorithm_by_name(_PYJWT_NAME.get(key.algorithm, key.algorithm))
+    prepared: Any = raw
+
+    def verify_asymmetric(message: bytes, signature: bytes) -> bool:
+        return bool(algorithm.verify(message, prepared, signature))
+
+    return verify_asymmetric
+
+
+def _sign_function(key: JWTKey) -> Callable[[bytes], bytes]:
+    raw = key.key
+    if isinstance(raw, bytes):
+        digest = _HMAC_HASH[key.algorithm]
+        return lambda message: hmac.digest(raw, message, digest)
+    algorithm = jwt.get_algorithm_by_name(_PYJWT_NAME.get(key.algorithm, key.algorithm))
+    prepared: Any = raw
+    return lambda message: bytes(algorithm.sign(message, prepared))
+
+
+@attrs.frozen(slots=True)
+class _Candidate:
+    names: frozenset[str]
+    verify: _Verify
+
+
+def _candidate(key: JWTKey) -> _Candidate:
+    return _Candidate(_accepted_names(key), _verify_function(key))
 
 
 def _number(payload: Mapping[str, Any], claim: str) -> float | None:
@@ -351,6 +515,9 @@ def check_time_claims(
 class JWTIssuer:
     """Sign JWTs with one key, stamping ``iss``, ``aud``, ``iat``, ``exp`` and ``jti``.
 
+    The header names the key's algorithm (``Ed25519`` for Ed25519 keys, per RFC 9864),
+    ``typ: JWT`` and the key's ``kid`` when it has one.
+
     >>> from bricolage.security import JWTIssuer, JWTKey, JWTVerifier
     >>> from bricolage.security.testing import FrozenClock
     >>> key = JWTKey.hmac("s" * 32)
@@ -370,7 +537,7 @@ class JWTIssuer:
         issuer: str,
         audience: str,
         lifetime: float = 900,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
     ) -> None:
         if not key.private:
             raise ConfigurationError("JWTIssuer needs a private key or an HMAC secret to sign")
@@ -380,8 +547,12 @@ class JWTIssuer:
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime
-        self.clock = clock
-        self._headers = {"kid": key.kid} if key.kid is not None else None
+        self.clock = as_clock(clock)
+        header: dict[str, str] = {"alg": key.algorithm, "typ": "JWT"}
+        if key.kid is not None:
+            header["kid"] = key.kid
+        self._header = _b64encode(_JSON_ENCODER.encode(header).encode("utf-8"))
+        self._sign = _sign_function(key)
 
     def encode(
         self,
@@ -399,7 +570,7 @@ class JWTIssuer:
         ...
         bricolage.security.errors.ConfigurationError: claims ['exp'] are set by the issuer; pas...
         """
-        now = int(self.clock())
+        now = int(self.clock.now())
         payload: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
@@ -418,20 +589,23 @@ class JWTIssuer:
             payload["jti"] = secrets.token_urlsafe(16)
         if subject is not None:
             payload["sub"] = subject
-        signing_key: Any = self.key.key
-        return jwt.encode(
-            payload, signing_key, algorithm=self.key.algorithm, headers=self._headers
-        )
+        signing_input = f"{self._header}.{_b64encode(_JSON_ENCODER.encode(payload).encode())}"
+        signature = self._sign(signing_input.encode("ascii"))
+        return f"{signing_input}.{_b64encode(signature)}"
 
 
 class JWTVerifier:
-    """Verify JWTs: signature, algorithm, headers, size, and required claims.
+    """Verify JWTs: encoding, headers, signature, algorithm, size, and required claims.
 
     Rejected, each with :class:`~bricolage.security.errors.JWTError`: ``alg: none`` in any
-    casing; an ``alg`` other than the key's (HS/RS confusion); unknown ``crit`` extensions;
+    casing; an ``alg`` other than the key's (HS/RS confusion); any ``crit`` extension;
     tokens longer than ``max_token_bytes``; tokens carrying ``jwk``, ``jku``, ``x5u`` or
-    ``x5c`` (keys come from the verifier, never the token); a missing ``exp``, ``iat``,
-    ``iss`` or ``aud``; a wrong ``iss`` or ``aud``; times outside ``leeway``.
+    ``x5c`` (keys come from the verifier, never the token); a ``kid`` that names none of
+    the keys (however many there are); a header or payload with a duplicate member, or that
+    is not a JSON object; a segment that is not canonical base64url (padding, characters
+    outside the alphabet, unused bits set); a missing ``exp``, ``iat``, ``iss`` or ``aud``;
+    a wrong ``iss`` or ``aud``; a ``sub`` or ``jti`` that is not a string; times outside
+    ``leeway``. A key bound to ``Ed25519`` also reads tokens signed as ``EdDSA``.
 
     ``keys`` is a list of :class:`JWTKey` (several for rotation, picked by ``kid``) or a
     :class:`KeySource` such as :class:`JWKSClient`.
@@ -442,7 +616,7 @@ class JWTVerifier:
     >>> verifier.decode("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
     Traceback (most recent call last):
     ...
-    bricolage.security.errors.JWTError: token rejected: The specified alg value is not allowed
+    bricolage.security.errors.JWTError: token rejected: the signature segment is empty
     """
 
     def __init__(
@@ -455,12 +629,17 @@ class JWTVerifier:
         max_age: float | None = None,
         required_claims: Sequence[str] = ("exp", "iat", "iss", "aud"),
         max_token_bytes: int = 8192,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
     ) -> None:
+        self._static: dict[str | None, list[_Candidate]] | None = None
         if isinstance(keys, Sequence):
             if not keys:
                 raise ConfigurationError("JWTVerifier needs at least one key")
-            self._source: KeySource = _StaticKeys(keys)
+            source = _StaticKeys(keys)
+            self._source: KeySource = source
+            self._static = {None: [_candidate(k) for k in source.get_keys(None)]}
+            for kid, kid_keys in source._by_kid.items():
+                self._static[kid] = [_candidate(k) for k in kid_keys]
         else:
             self._source = keys
         if not issuer or not audience:
@@ -475,31 +654,27 @@ class JWTVerifier:
         self.max_age = max_age
         self.required_claims = list(dict.fromkeys(("exp", *required_claims)))
         self.max_token_bytes = max_token_bytes
-        self.clock = clock
-        self._options: jwt.types.Options = {
-            "require": self.required_claims,
-            "verify_exp": False,
-            "verify_nbf": False,
-            "verify_iat": False,
-            "verify_iss": True,
-            "verify_aud": True,
-        }
-        single = self._source.get_keys(None) if isinstance(self._source, _StaticKeys) else []
-        self._single: JWTKey | None = single[0] if len(single) == 1 else None
+        self.clock = as_clock(clock)
 
-    def _candidates(self, token: str) -> Sequence[JWTKey]:
-        if self._single is not None:
-            return (self._single,)
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise _claims_error(exc) from None
-        kid = header.get("kid")  # PyJWT has checked that it is a string
-        alg = header.get("alg")
-        keys = [k for k in self._source.get_keys(kid) if k.algorithm == alg]
-        if not keys:
-            raise JWTError(f"no key for kid={kid!r} and alg={alg!r}; the token is not ours")
-        return keys
+    def _candidates(self, kid: object, alg: str) -> list[_Candidate]:
+        if kid is not None and not isinstance(kid, str):
+            raise JWTError(f"token rejected: the kid header must be a string, got {kid!r}")
+        if self._static is not None:
+            found = self._static.get(kid)
+            if found is None:
+                raise JWTError(f"no key for kid={kid!r}; the token is not ours")
+        else:
+            found = [_candidate(k) for k in self._source.get_keys(kid) if kid in (None, k.kid)]
+        matching = [c for c in found if alg in c.names]
+        if not matching:
+            if not found:
+                raise JWTError(f"no key for kid={kid!r}; the token is not ours")
+            names = sorted(set().union(*(c.names for c in found)))
+            raise JWTError(
+                f"token rejected: the alg {alg!r} is not allowed for kid={kid!r}; "
+                f"the keys are for {names}"
+            )
+        return matching
 
     def decode(self, token: str | bytes) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -518,33 +693,62 @@ class JWTVerifier:
             raise JWTError(
                 f"token is {len(token)} bytes long; the limit is {self.max_token_bytes}"
             )
-        text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
-        last: jwt.PyJWTError | None = None
-        for key in self._candidates(text):
+        if isinstance(token, bytes):
             try:
-                decoded = jwt.decode_complete(
-                    text,
-                    key.key,  # type: ignore[arg-type]
-                    algorithms=[key.algorithm],
-                    options=self._options,
-                    audience=self.audience,
-                    issuer=self.issuer,
-                )
-            except jwt.InvalidSignatureError as exc:
-                last = exc
-                continue
-            except jwt.PyJWTError as exc:
-                raise _claims_error(exc) from None
-            header = decoded["header"]
-            smuggled = sorted(_KEY_HEADERS & header.keys())
-            if smuggled:
-                raise JWTError(
-                    f"token carries key headers {smuggled}; keys come from the verifier only"
-                )
-            payload: dict[str, Any] = decoded["payload"]
-            check_time_claims(payload, now=self.clock(), leeway=self.leeway, max_age=self.max_age)
-            return payload
-        raise JWTError(f"token rejected: {last}")
+                token = token.decode("ascii")
+            except UnicodeDecodeError:
+                raise JWTError("token rejected: a JWT is ASCII text") from None
+        match = _COMPACT.fullmatch(token)
+        if match is None:
+            raise _malformed(token)
+        header_segment, payload_segment, signature_segment = match.groups()
+        header = _json_object(_b64decode(header_segment, "header"), "header")
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in _ALGORITHMS:
+            raise JWTError(f"token rejected: the alg {alg!r} is not allowed")
+        if "crit" in header:
+            raise JWTError(
+                f"token rejected: critical extension {header['crit']!r} is not supported"
+            )
+        if header.get("b64", True) is not True:
+            raise JWTError("token rejected: unencoded payloads (b64) are not supported")
+        if not _KEY_HEADERS.isdisjoint(header):
+            smuggled = sorted(_KEY_HEADERS.intersection(header))
+            raise JWTError(
+                f"token carries key headers {smuggled}; keys come from the verifier only"
+            )
+        candidates = self._candidates(header.get("kid"), alg)
+        signature = _b64decode(signature_segment, "signature")
+        signing_input = token[: match.end(2)].encode("ascii")
+        for candidate in candidates:
+            if candidate.verify(signing_input, signature):
+                break
+        else:
+            raise JWTError("token rejected: Signature verification failed")
+        payload = _json_object(_b64decode(payload_segment, "payload"), "payload")
+        self._check_claims(payload)
+        return payload
+
+    def _check_claims(self, payload: dict[str, Any]) -> None:
+        for claim in self.required_claims:
+            if payload.get(claim) is None:
+                raise JWTError(f"token rejected: the required claim {claim!r} is missing")
+        iss = payload.get("iss")
+        if iss != self.issuer:
+            raise JWTError(f"token rejected: issuer {iss!r} is not {self.issuer!r}")
+        aud = payload.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud
+        if (
+            not isinstance(audiences, list)
+            or not all(isinstance(a, str) for a in audiences)
+            or self.audience not in audiences
+        ):
+            raise JWTError(f"token rejected: audience {aud!r} does not include {self.audience!r}")
+        for claim in ("sub", "jti"):
+            value = payload.get(claim)
+            if value is not None and not isinstance(value, str):
+                raise JWTError(f"token rejected: claim {claim!r} must be a string, got {value!r}")
+        check_time_claims(payload, now=self.clock.now(), leeway=self.leeway, max_age=self.max_age)
 
 
 def _default_fetch(url: str, timeout: float, max_bytes: int) -> bytes:
@@ -582,7 +786,7 @@ class JWKSClient:
         timeout: float = 5.0,
         max_bytes: int = 512 * 1024,
         allow_insecure_http: bool = False,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
         fetch: Callable[[str, float, int], bytes] | None = None,
     ) -> None:
         scheme = urllib.parse.urlsplit(url).scheme
@@ -601,7 +805,7 @@ class JWKSClient:
         self.min_refetch_interval = float(min_refetch_interval)
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self.clock = clock
+        self.clock = as_clock(clock)
         self._fetch = fetch or _default_fetch
         self._lock = threading.Lock()
         self._keys: list[JWTKey] = []
@@ -646,7 +850,7 @@ class JWKSClient:
             return self._refresh_locked()
 
     def _refresh_locked(self) -> list[JWTKey]:
-        self._attempted_at = self.clock()
+        self._attempted_at = self.clock.now()
         self.fetch_count += 1
         try:
             data = self._fetch(self.url, self.timeout, self.max_bytes)
@@ -670,7 +874,7 @@ class JWKSClient:
         ([], 1)
         """
         with self._lock:
-            now = self.clock()
+            now = self.clock.now()
             stale = self._fetched_at is None or now - self._fetched_at >= self.cache_ttl
             matching = [k for k in self._keys if kid is None or k.kid == kid]
             may_refetch = (

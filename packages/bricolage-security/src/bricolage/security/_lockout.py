@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import attrs
 
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, as_clock, system_clock
 from bricolage.security._ratelimit import require_redis
 from bricolage.security.errors import AccountLockedError, ConfigurationError
 
@@ -241,11 +242,11 @@ class LoginThrottle:
         policy: LockoutPolicy | None = None,
         *,
         backend: LockoutBackend | None = None,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
     ) -> None:
         self.policy = policy or LockoutPolicy()
         self.backend: LockoutBackend = backend if backend is not None else MemoryLockoutBackend()
-        self.clock = clock
+        self.clock = as_clock(clock)
 
     @staticmethod
     def key(account: str, client: str) -> str:
@@ -263,7 +264,7 @@ class LoginThrottle:
         >>> from bricolage.security import LoginThrottle
         >>> LoginThrottle().check("bob", "192.0.2.1")
         """
-        now = self.clock()
+        now = self.clock.now()
         left = self.backend.get(self.key(account, client), now, self.policy).retry_after(now)
         if left > 0:
             raise AccountLockedError(
@@ -278,7 +279,9 @@ class LoginThrottle:
         >>> LoginThrottle().failure("bob", "192.0.2.1").failures
         1
         """
-        return self.backend.record_failure(self.key(account, client), self.clock(), self.policy)
+        return self.backend.record_failure(
+            self.key(account, client), self.clock.now(), self.policy
+        )
 
     def success(self, account: str, client: str) -> None:
         """Forget the pair's failures after a successful login.

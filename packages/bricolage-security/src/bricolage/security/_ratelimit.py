@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import math
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import attrs
 
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, as_clock, system_clock
 from bricolage.security.errors import ConfigurationError, MissingExtraError, RateLimitExceededError
 
 if TYPE_CHECKING:
@@ -356,7 +357,7 @@ class RateLimiter:
         period: float,
         algorithm: RateAlgorithm | str = RateAlgorithm.SLIDING_WINDOW,
         backend: RateLimitBackend | None = None,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
         name: str = "default",
     ) -> None:
         if limit < 1 or period <= 0:
@@ -373,7 +374,7 @@ class RateLimiter:
         self.limit = limit
         self.period = float(period)
         self.backend: RateLimitBackend = backend if backend is not None else MemoryBackend()
-        self.clock = clock
+        self.clock = as_clock(clock)
         self.name = name
 
     def hit(self, key: str, *, cost: int = 1) -> Decision:
@@ -391,7 +392,7 @@ class RateLimiter:
                 if cost > self.limit
                 else f"cost must be >= 1, got {cost!r}"
             )
-        now = self.clock()
+        now = self.clock.now()
         full_key = f"{self.name}:{key}"
         state, allowed = self.backend.apply(
             self.algorithm, full_key, now, self.limit, self.period, cost

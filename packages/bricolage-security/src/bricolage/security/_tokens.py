@@ -7,13 +7,13 @@ import binascii
 import hmac
 import secrets
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bricolage.security._clock import Clock, system_clock
+from bricolage.security._clock import Clock, as_clock, system_clock
 from bricolage.security._secrets import KeyMaterial, key_bytes
 from bricolage.security.errors import (
     BadSignatureError,
@@ -98,7 +98,7 @@ class TokenSigner:
         *,
         purpose: str,
         max_age: float,
-        clock: Clock = system_clock,
+        clock: Clock | Callable[[], float] = system_clock,
         max_clock_skew: float = 60.0,
     ) -> None:
         if isinstance(keys, (str, bytes)) or not keys:
@@ -111,7 +111,7 @@ class TokenSigner:
             raise ConfigurationError(f"max_age must be positive seconds, got {max_age!r}")
         self.purpose = purpose
         self.max_age = max_age
-        self.clock = clock
+        self.clock = as_clock(clock)
         self.max_clock_skew = max_clock_skew
         self._keys = [derive_key(k, "TokenSigner") for k in keys]
         self._purpose_b64 = _b64(purpose.encode("utf-8"))
@@ -127,7 +127,7 @@ class TokenSigner:
         >>> signer.verify(signer.sign("alice@example.com"))
         'alice@example.com'
         """
-        stamp = _b64(struct.pack(">Q", int(self.clock())))
+        stamp = _b64(struct.pack(">Q", int(self.clock.now())))
         body = f"{_VERSION}.{self._purpose_b64}.{_b64(payload.encode('utf-8'))}.{stamp}"
         return f"{body}.{_b64(self._mac(self._keys[0], body.encode('ascii')))}"
 
@@ -166,7 +166,7 @@ class TokenSigner:
                 f"not {self.purpose!r}"
             )
         (stamp,) = struct.unpack(">Q", _unb64(stamp_text))
-        now = self.clock()
+        now = self.clock.now()
         limit = self.max_age if max_age is None else max_age
         if stamp > now + self.max_clock_skew:
             raise InvalidTokenError(f"token is dated {stamp - now:.0f} s in the future")
