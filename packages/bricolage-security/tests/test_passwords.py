@@ -232,7 +232,7 @@ def test_pitfall_scrypt_memory_bomb_in_stored_hash_is_refused(hasher: PasswordHa
 
 def test_pitfall_unknown_format_is_a_clear_error_without_the_hash(hasher: PasswordHasher) -> None:
     with pytest.raises(UnknownHashFormatError, match="no known format") as info:
-        hasher.verify("$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "pw")
+        hasher.verify("$1$saltsalt$ABCDEFGHIJKLMNOPQRSTUV", "pw")  # md5-crypt
     assert "ABCDEFGHIJ" not in str(info.value)
     with pytest.raises(UnknownHashFormatError, match="not a valid argon2"):
         hasher.verify("$argon2id$garbage", "pw")

@@ -108,4 +108,4 @@ def test_public_api_is_what_all_says() -> None:
             assert ">>>" in (obj.__doc__ or ""), f"{name} has no example"
     private = [n for n in dir(security) if not n.startswith("_") and n not in security.__all__]
     assert set(private) <= {"annotations", "errors", "testing"}
-    assert security.__version__ == "0.1.0"
+    assert security.__version__ == "0.2.0"

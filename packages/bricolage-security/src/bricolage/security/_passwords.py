@@ -1,15 +1,16 @@
-"""Password hashing: argon2id by default, scrypt and PBKDF2 read for migration."""
+"""Password hashing: argon2id by default; scrypt, PBKDF2 and bcrypt read for migration."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import logging
 import secrets
 import threading
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import argon2
 import attrs
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from bricolage.security.errors import (
     ConfigurationError,
+    MissingExtraError,
     PasswordTooLongError,
     UnknownHashFormatError,
 )
@@ -35,6 +37,11 @@ _MAX_ARGON2_MEMORY_KIB: Final = 1024 * 1024
 _MAX_ARGON2_TIME_COST: Final = 64
 #: The largest PBKDF2 iteration count a stored hash may ask for.
 _MAX_PBKDF2_ITERATIONS: Final = 5_000_000
+#: The largest bcrypt cost (log2 of the rounds) a stored hash may ask for.
+_MAX_BCRYPT_COST: Final = 16
+#: bcrypt reads at most this many bytes of a password; longer ones were truncated.
+_BCRYPT_MAX_BYTES: Final = 72
+_BCRYPT_PREFIXES: Final = ("$2a$", "$2b$", "$2y$")
 _PBKDF2_HASHES: Final[dict[str, Callable[[], hashes.HashAlgorithm]]] = {
     "sha1": hashes.SHA1,
     "sha256": hashes.SHA256,
@@ -171,9 +178,63 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, length: int) -
     return Scrypt(salt=salt, length=length, n=n, r=r, p=p).derive(password)
 
 
+def _require_bcrypt() -> Any:
+    try:
+        import bcrypt
+    except ImportError:  # pragma: no cover - exercised in an environment without bcrypt
+        raise MissingExtraError(
+            "verifying bcrypt hashes needs the bcrypt package: "
+            "pip install 'bricolage-security[bcrypt]'"
+        ) from None
+    return bcrypt
+
+
+def _bcrypt_matches(stored: str, password: bytes) -> bool:
+    """Check a bcrypt hash: passlib/raw ``$2b$``, Django ``bcrypt$`` and ``bcrypt_sha256$``."""
+    if stored.startswith("bcrypt_sha256$"):
+        data = stored.removeprefix("bcrypt_sha256$")
+        password = binascii.hexlify(hashlib.sha256(password).digest())
+    else:
+        data = stored.removeprefix("bcrypt$")
+    parts = data.split("$")
+    if (
+        not data.startswith(_BCRYPT_PREFIXES)
+        or len(parts) != 4
+        or not parts[2].isdigit()
+        or len(parts[3]) != 53
+    ):
+        raise UnknownHashFormatError(f"stored hash {_redact(stored)!r} is not a valid bcrypt hash")
+    cost = int(parts[2])
+    if not 4 <= cost <= _MAX_BCRYPT_COST:
+        raise UnknownHashFormatError(
+            f"stored bcrypt hash asks for cost {cost}; the bounds are 4..{_MAX_BCRYPT_COST}"
+        )
+    bcrypt = _require_bcrypt()
+    try:
+        # bcrypt only ever read the first 72 bytes: hashes made from longer passwords
+        # were made from their first 72 bytes.
+        return bool(bcrypt.checkpw(password[:_BCRYPT_MAX_BYTES], data.encode("ascii")))
+    except ValueError as exc:
+        raise UnknownHashFormatError(
+            f"stored hash {_redact(stored)!r} is not a valid bcrypt hash: {exc}"
+        ) from None
+
+
 def _legacy_digest(stored: str, password: bytes) -> tuple[bytes, bytes]:
     """Recompute a legacy (scrypt or PBKDF2) hash: returns (expected, computed)."""
     try:
+        # Django: "scrypt$n$salt$r$p$base64" (the key is 64 bytes long)
+        if stored.startswith("scrypt$"):
+            _, n_text, salt_text, r_text, p_text, b64_hash = stored.split("$")
+            expected = base64.b64decode(b64_hash, validate=True)
+            return expected, _scrypt(
+                password,
+                salt_text.encode(),
+                int(n_text),
+                int(r_text),
+                int(p_text),
+                len(expected),
+            )
         # werkzeug: "pbkdf2:sha256:600000$salt$hex", "scrypt:32768:8:1$salt$hex"
         if stored.startswith(("pbkdf2:", "scrypt:")):
             method, salt_text, hex_hash = stored.split("$", 2)
@@ -222,7 +283,7 @@ def _legacy_digest(stored: str, password: bytes) -> tuple[bytes, bytes]:
         ) from None
     raise UnknownHashFormatError(
         f"stored hash {_redact(stored)!r} is in no known format "
-        "(argon2, scrypt and PBKDF2 in PHC, passlib, Django or werkzeug form)"
+        "(argon2, scrypt, PBKDF2 and bcrypt in PHC, passlib, Django or werkzeug form)"
     )
 
 
@@ -247,7 +308,13 @@ def _redact(stored: str) -> str:
 
 
 class PasswordHasher:
-    """Hash new passwords with argon2id; verify argon2, scrypt and PBKDF2 hashes.
+    """Hash new passwords with argon2id; verify argon2, scrypt, PBKDF2 and bcrypt hashes.
+
+    Stored hashes are read in PHC form (argon2-cffi, passlib), werkzeug's
+    (``pbkdf2:``, ``scrypt:``), Django's (``pbkdf2_sha256$``, ``scrypt$``,
+    ``argon2$argon2id$``, ``bcrypt_sha256$``, ``bcrypt$``) and passlib's (``$pbkdf2-sha256$``,
+    ``$scrypt$``, ``$2b$``). bcrypt needs the extra ``bricolage-security[bcrypt]``.
+    Every format but our own argon2id PHC is migrated on a successful login.
 
     * :meth:`verify_and_update` returns a fresh argon2id hash to store when the stored one
       uses a legacy scheme or outdated parameters (rehash on verify).
@@ -344,22 +411,28 @@ class PasswordHasher:
         if stored_hash is None:
             self.dummy_verify(data)
             return VerifyResult(valid=False)
-        if stored_hash.startswith("$argon2"):
-            _check_argon2_bounds(stored_hash)
+        django_argon2 = stored_hash.startswith("argon2$argon2")
+        if stored_hash.startswith("$argon2") or django_argon2:
+            phc = stored_hash.removeprefix("argon2") if django_argon2 else stored_hash
+            _check_argon2_bounds(phc)
             try:
-                self._argon2.verify(stored_hash, data)
+                self._argon2.verify(phc, data)
             except VerifyMismatchError:
                 return VerifyResult(valid=False)
             except (VerificationError, InvalidHashError):
                 raise UnknownHashFormatError(
                     f"stored hash {_redact(stored_hash)!r} is not a valid argon2 hash"
                 ) from None
-            if self._argon2.check_needs_rehash(stored_hash):
+            if django_argon2 or self._argon2.check_needs_rehash(phc):
                 return VerifyResult(valid=True, new_hash=self._argon2.hash(data))
             return VerifyResult(valid=True)
-        expected, computed = _legacy_digest(stored_hash, data)
-        if not hmac.compare_digest(expected, computed):
-            return VerifyResult(valid=False)
+        if stored_hash.startswith(("bcrypt$", "bcrypt_sha256$", *_BCRYPT_PREFIXES)):
+            if not _bcrypt_matches(stored_hash, data):
+                return VerifyResult(valid=False)
+        else:
+            expected, computed = _legacy_digest(stored_hash, data)
+            if not hmac.compare_digest(expected, computed):
+                return VerifyResult(valid=False)
         _log.debug("password verified against a legacy %s hash", stored_hash.split("$")[0][:16])
         return VerifyResult(valid=True, new_hash=self._argon2.hash(data))
 
