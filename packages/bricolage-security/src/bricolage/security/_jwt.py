@@ -717,7 +717,10 @@ class JWTVerifier:
             raise JWTError(
                 f"token carries key headers {smuggled}; keys come from the verifier only"
             )
-        candidates = self._candidates(header.get("kid"), alg)
+        kid = header.get("kid")
+        if kid is None and "kid" in header:
+            raise JWTError("token rejected: the kid header must be a string, got None")
+        candidates = self._candidates(kid, alg)
         signature = _b64decode(signature_segment, "signature")
         signing_input = token[: match.end(2)].encode("ascii")
         for candidate in candidates:
