@@ -1,6 +1,7 @@
 """bricolage-security against the libraries it wraps, side by side in one run.
 
     nox -s bench -- security            # or: python benchmarks/security/run.py
+    nox -s bench -- security jwt        # only the JWT rows (passwords take minutes)
     BRICOLAGE_BENCH_REPEATS=5 python benchmarks/security/run.py
 
 Each operation runs in batches, ours and the peers interleaved round by round; the table
@@ -17,6 +18,7 @@ import os
 import platform
 import secrets
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -191,7 +193,11 @@ def main() -> None:
         "| ours peak KiB | peer peak KiB |"
     )
     print("|---|---|---:|---:|---:|---:|---:|")
-    for line in passwords() + jwts():
+    sections = sys.argv[1:] or ["passwords", "jwt"]
+    lines = (passwords() if "passwords" in sections else []) + (
+        jwts() if "jwt" in sections else []
+    )
+    for line in lines:
         print(line)
 
 

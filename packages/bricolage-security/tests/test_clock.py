@@ -30,9 +30,9 @@ def test_frozen_clock_follows_the_shared_api() -> None:
 def test_frozen_clock_start_keyword_and_deprecated_now_keyword() -> None:
     assert FrozenClock(start=5).now() == 5.0
     with pytest.warns(DeprecationWarning, match="start="):
-        assert FrozenClock(now=7).now() == 7.0  # type: ignore[call-arg]
+        assert FrozenClock(now=7).now() == 7.0
     with pytest.raises(TypeError, match="unexpected"):
-        FrozenClock(when=1)  # type: ignore[call-arg]
+        FrozenClock(when=1)
 
 
 @pytest.mark.anyio
