@@ -389,7 +389,9 @@ def test_orjson_serializer_writes_the_same_schema(sink: MemorySink) -> None:
 
 def test_orjson_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "orjson", None)
-    with pytest.raises(ConfigurationError, match="needs the orjson package: pip install orjson"):
+    with pytest.raises(
+        ConfigurationError, match=r"needs orjson: pip install \"bricolage-logging\[orjson\]\""
+    ):
         configure(service="svc", serializer="orjson")
 
 

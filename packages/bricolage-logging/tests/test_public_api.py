@@ -40,13 +40,13 @@ def test_public_objects_come_from_private_modules_or_errors() -> None:
 
 def test_modules_are_private_except_errors() -> None:
     names = {info.name for info in pkgutil.iter_modules(public.__path__)}
-    assert {n for n in names if not n.startswith("_")} == {"errors"}
+    assert {n for n in names if not n.startswith("_")} == {"errors", "prometheus"}
     for name in names:
         importlib.import_module(f"bricolage.logging.{name}")
 
 
 def test_version_comes_from_the_metadata() -> None:
-    assert public.__version__ == "0.1.0"
+    assert public.__version__ == "0.2.0"
 
 
 @pytest.mark.parametrize("field_names", ["native", "ecs"])

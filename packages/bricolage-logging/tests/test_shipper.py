@@ -1,10 +1,17 @@
-"""ElasticsearchShipper against a real HTTP server on 127.0.0.1 speaking the _bulk subset."""
+"""ElasticsearchShipper against a real HTTP server on 127.0.0.1 speaking the _bulk subset.
+
+No Elasticsearch or OpenSearch server can be installed from Debian or PyPI here, so the
+test starts a loopback HTTP server that answers ``POST /_bulk`` the way Elasticsearch does
+(NDJSON in, per-item statuses out, the ``X-Elastic-Product`` header the official client
+checks), and the shipper talks to it through the real ``elasticsearch`` client.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +22,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import bricolage.logging
 from bricolage.logging import (
     ConfigurationError,
     ElasticsearchShipper,
-    backoff_delay,
+    RetryPolicy,
     bulk_body,
     configure,
     correlation_scope,
@@ -59,6 +67,7 @@ class BulkHandler(BaseHTTPRequestHandler):
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -106,6 +115,8 @@ class BulkHandler(BaseHTTPRequestHandler):
             errors = any(i["create"]["status"] >= 300 for i in items)
             self._answer(200, {"took": 1, "errors": errors, "items": items})
 
+    do_PUT = do_POST  # Elasticsearch takes _bulk as POST or PUT; the client sends PUT
+
 
 @pytest.fixture
 def es() -> Iterator[FakeBulkServer]:
@@ -126,8 +137,7 @@ def quick(url: str, **kwargs: Any) -> ElasticsearchShipper:
     options: dict[str, Any] = {
         "index": "logs-test",
         "flush_interval": 0.05,
-        "backoff_initial": 0.01,
-        "backoff_max": 0.05,
+        "retry": RetryPolicy(max_attempts=6, initial=0.01, maximum=0.05),
         "timeout": 5.0,
         "rng": random.Random(0),
     }
@@ -153,7 +163,7 @@ def test_lines_logged_through_configure_arrive_in_batches(
         validate(json.dumps(document))
     assert [d["n"] for d in es.documents] == list(range(120))
     assert all(r["path"] == "/_bulk" for r in es.requests)
-    assert all(r["content_type"] == "application/x-ndjson" for r in es.requests)
+    assert all("x-ndjson" in r["content_type"] for r in es.requests)
     assert max(r["lines"] for r in es.requests) <= 100  # batches of at most 50 documents
     stats = shipper.stats()
     assert (stats.sent, stats.dropped, stats.queued) == (120, 0, 0)
@@ -199,13 +209,14 @@ def test_reset_connections_are_retried(es: FakeBulkServer) -> None:
 
 def test_gives_up_after_max_retries_and_counts(es: FakeBulkServer) -> None:
     es.statuses = [500] * 10
-    shipper = quick(es.url, max_retries=2)
+    shipper = quick(es.url, retry=RetryPolicy(max_attempts=3, initial=0.01, maximum=0.05))
     shipper.write('{"message":"lost"}')
     assert shipper.flush(10)
     shipper.close()
     stats = shipper.stats()
     assert (stats.sent, stats.gave_up, stats.dropped, stats.retries) == (0, 1, 1, 2)
-    assert stats.last_error == "HTTP 500 from /_bulk"
+    assert stats.last_error is not None
+    assert "status 500" in stats.last_error
     assert len(es.requests) == 3
 
 
@@ -216,7 +227,7 @@ def test_a_4xx_answer_rejects_the_batch(es: FakeBulkServer) -> None:
     assert shipper.flush(10)
     shipper.close()
     assert shipper.stats().rejected == 1
-    assert "HTTP 401" in (shipper.stats().last_error or "")
+    assert "status 401" in (shipper.stats().last_error or "")
 
 
 def test_unreadable_answers_are_retried(es: FakeBulkServer) -> None:
@@ -225,14 +236,18 @@ def test_unreadable_answers_are_retried(es: FakeBulkServer) -> None:
     class Odd(BulkHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
-            body = next(answers, b'{"errors": false, "items": []}')
+            body = next(answers, b'{"errors": false, "items": [{"create": {"status": 201}}]}')
             self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Elastic-Product", "Elasticsearch")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
+        do_PUT = do_POST
+
     es.RequestHandlerClass = Odd
-    shipper = quick(es.url, max_retries=5)
+    shipper = quick(es.url)
     shipper.write('{"message":"x"}')
     assert shipper.flush(10)
     shipper.close()
@@ -262,8 +277,7 @@ def test_close_with_an_unreachable_cluster_returns_and_counts() -> None:
         "http://127.0.0.1:9",
         index="logs",
         flush_interval=0.05,
-        backoff_initial=5.0,
-        backoff_max=5.0,
+        retry=RetryPolicy(initial=5.0, maximum=5.0),
         timeout=1.0,
     )
     for n in range(3):
@@ -332,7 +346,7 @@ def test_the_thread_survives_an_unexpected_error(es: FakeBulkServer) -> None:
         (("http://h",), {"index": "_x"}, "invalid index name '_x'"),
         (("http://h",), {"index": "l", "batch_size": 0}, "batch_size must be a whole number >= 1"),
         (("http://h",), {"index": "l", "queue_size": True}, "queue_size must be a whole number"),
-        (("http://h",), {"index": "l", "max_retries": -1}, "max_retries must be a whole number"),
+        (("http://h",), {"index": "l", "retry": 3}, "retry must be a RetryPolicy"),
         (("http://h",), {"index": "l", "timeout": 0}, "timeout must be a positive number"),
     ],
 )
@@ -341,12 +355,19 @@ def test_bad_arguments_are_refused(args: tuple[str], kwargs: dict[str, Any], mes
         ElasticsearchShipper(*args, **kwargs)
 
 
-def test_https_urls_use_tls_connections() -> None:
-    shipper = ElasticsearchShipper("https://127.0.0.1:9", index="logs", start=False)
-    import http.client
-
-    assert isinstance(shipper._connect(), http.client.HTTPSConnection)
-    shipper.close(timeout=0)
+def test_https_urls_speak_tls(es: FakeBulkServer) -> None:
+    # The loopback server speaks plain HTTP: a TLS handshake with it must fail.
+    shipper = quick(
+        es.url.replace("http://", "https://"),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    shipper.write('{"message":"over tls"}')
+    assert shipper.flush(10)
+    shipper.close()
+    stats = shipper.stats()
+    assert (stats.sent, stats.gave_up) == (0, 1)
+    assert es.documents == []
+    assert "SSL" in (stats.last_error or "") or "TLS" in (stats.last_error or "")
 
 
 def test_bulk_body_pairs_actions_and_documents() -> None:
@@ -360,24 +381,127 @@ def test_bulk_body_pairs_actions_and_documents() -> None:
     ]
 
 
+def test_deprecated_retry_arguments_still_work(es: FakeBulkServer) -> None:
+    es.statuses = [503]
+    with pytest.warns(DeprecationWarning, match="retry=RetryPolicy"):
+        shipper = ElasticsearchShipper(
+            es.url,
+            index="logs-test",
+            flush_interval=0.05,
+            max_retries=2,
+            backoff_initial=0.01,
+            backoff_max=0.02,
+        )
+    assert shipper.retry == RetryPolicy(max_attempts=3, initial=0.01, maximum=0.02)
+    shipper.write('{"message":"old spelling"}')
+    assert shipper.flush(10)
+    shipper.close()
+    assert (shipper.stats().sent, shipper.stats().retries) == (1, 1)
+    with pytest.raises(ConfigurationError, match="not both"):
+        ElasticsearchShipper(es.url, index="l", retry=RetryPolicy(), max_retries=1)
+    with (
+        pytest.raises(ConfigurationError, match="max_retries must be a whole number"),
+        pytest.warns(DeprecationWarning, match="deprecated"),
+    ):
+        ElasticsearchShipper(es.url, index="l", max_retries=-1)
+
+
+def test_deprecated_backoff_delay_warns_and_still_answers() -> None:
+    with pytest.warns(DeprecationWarning, match="RetryPolicy"):
+        backoff_delay = bricolage.logging.backoff_delay
+    assert backoff_delay(4, initial=0.5, maximum=30.0, jitter=0.0) == 4.0
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = bricolage.logging.no_such_name
+
+
+def test_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "elasticsearch", None)
+    with pytest.raises(ConfigurationError, match=r"bricolage-logging\[elasticsearch\]"):
+        ElasticsearchShipper("http://127.0.0.1:9", index="logs")
+
+
 @given(
-    st.integers(min_value=1, max_value=100),
-    st.floats(min_value=0.001, max_value=10),
-    st.floats(min_value=0.001, max_value=100),
+    st.integers(min_value=1, max_value=60),
+    st.floats(min_value=0, max_value=10),
+    st.floats(min_value=0, max_value=100),
+    st.floats(min_value=1, max_value=4),
     st.floats(min_value=0, max_value=1),
-    st.floats(min_value=0, max_value=0.999),
+    st.floats(min_value=0, max_value=1),
 )
-def test_backoff_stays_within_its_bounds(
-    attempt: int, initial: float, maximum: float, jitter: float, draw: float
+def test_retry_policy_delay_follows_the_shared_formula(
+    retry: int, initial: float, extra: float, multiplier: float, jitter: float, draw: float
 ) -> None:
-    delay = backoff_delay(attempt, initial=initial, maximum=maximum, jitter=jitter, draw=draw)
-    base = min(maximum, initial * 2 ** (attempt - 1))
-    assert base * (1 - jitter) - 1e-9 <= delay <= base * (1 + jitter) + 1e-9
-    assert delay >= 0
-
-
-@given(st.integers(min_value=1, max_value=30))
-def test_backoff_without_jitter_never_shrinks(attempt: int) -> None:
-    assert backoff_delay(attempt + 1, initial=0.1, maximum=30, jitter=0) >= backoff_delay(
-        attempt, initial=0.1, maximum=30, jitter=0
+    policy = RetryPolicy(
+        initial=initial, maximum=initial + extra, multiplier=multiplier, jitter=jitter
     )
+    delay = policy.delay(retry, draw=draw)
+    base = min(policy.maximum, initial * multiplier ** (retry - 1))
+    assert base * (1 - jitter) - 1e-9 <= delay <= base + 1e-9
+    assert 0 <= policy.delay(retry) <= base + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_attempts": 0}, "max_attempts must be a whole number >= 1"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"initial": -1}, "initial must be >= 0"),
+        ({"initial": float("nan")}, "initial must be a finite number"),
+        ({"multiplier": 0.5}, "multiplier must be >= 1"),
+        ({"jitter": -0.1}, "jitter must be a fraction"),
+        ({"initial": 5, "maximum": 1}, "must not be below initial"),
+    ],
+)
+def test_retry_policy_refuses_bad_values(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        RetryPolicy(**kwargs)
+
+
+def test_retry_policy_caps_huge_exponents() -> None:
+    assert RetryPolicy(initial=1.0, maximum=7.0, multiplier=4.0, jitter=0).delay(10_000) == 7.0
+    assert RetryPolicy(max_attempts=1).retries_left(1) is False
+
+
+def test_prometheus_collector_reads_the_shipper_at_scrape_time(es: FakeBulkServer) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bricolage.logging.prometheus import ShipperCollector
+
+    es.statuses = [503]
+    es.item_statuses = [[201, 400, 201]]
+    shipper = quick(es.url, batch_size=3, flush_interval=0.5, queue_size=5)
+    registry = CollectorRegistry()
+    registry.register(ShipperCollector(shipper))
+
+    def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        text = generate_latest(registry).decode()
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    before = scrape()
+    assert (
+        before[("bricolage_logging_shipper_shipped_lines_total", (("index", "logs-test"),))] == 0
+    )
+    for n in range(3):
+        shipper.write(json.dumps({"n": n}))
+    assert shipper.flush(10)
+    shipper.close()
+    for n in range(2):
+        shipper.write(json.dumps({"after": n}))  # closed: given up
+    after = scrape()
+    index = ("index", "logs-test")
+    assert after[("bricolage_logging_shipper_shipped_lines_total", (index,))] == 2
+    assert after[("bricolage_logging_shipper_retries_total", (index,))] == 1
+    dropped = "bricolage_logging_shipper_dropped_lines_total"
+    assert after[(dropped, (index, ("reason", "rejected")))] == 1
+    assert after[(dropped, (index, ("reason", "gave_up")))] == 2
+    assert after[(dropped, (index, ("reason", "queue_full")))] == 0
+    assert after[("bricolage_logging_shipper_queue_lines", (index,))] == 0
+    assert after[("bricolage_logging_shipper_queue_capacity_lines", (index,))] == 5
+    text = generate_latest(registry).decode()
+    assert "# TYPE bricolage_logging_shipper_dropped_lines_total counter" in text
+    assert "# TYPE bricolage_logging_shipper_queue_lines gauge" in text

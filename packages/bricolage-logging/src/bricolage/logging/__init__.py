@@ -20,6 +20,7 @@ Elasticsearch.
 from __future__ import annotations
 
 from importlib.metadata import version as _version
+from typing import Any as _Any
 
 from bricolage.logging._configure import LoggingConfig, MemorySink, configure, get_logger
 from bricolage.logging._correlation import (
@@ -43,14 +44,10 @@ from bricolage.logging._middleware import (
     httpx_request_hook,
     inject_correlation_id,
 )
+from bricolage.logging._retry import RetryPolicy
 from bricolage.logging._sampling import SamplingPolicy, correlation_fraction, should_keep
 from bricolage.logging._schema import SCHEMA_VERSION, schema, schema_text
-from bricolage.logging._shipper import (
-    ElasticsearchShipper,
-    ShipperStats,
-    backoff_delay,
-    bulk_body,
-)
+from bricolage.logging._shipper import ElasticsearchShipper, ShipperStats, bulk_body
 from bricolage.logging._sinks import (
     FileSink,
     LineSink,
@@ -75,6 +72,7 @@ __all__ = [
     "LoggingError",
     "MemorySink",
     "OutgoingRequest",
+    "RetryPolicy",
     "RotatingFileSink",
     "RotationPolicy",
     "SamplingPolicy",
@@ -82,7 +80,6 @@ __all__ = [
     "StreamSink",
     "WSGICorrelationMiddleware",
     "__version__",
-    "backoff_delay",
     "bind_correlation_id",
     "bulk_body",
     "carry_context",
@@ -105,3 +102,12 @@ __all__ = [
     "should_keep",
     "unbind_correlation_id",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    # Deprecated names keep working for one minor version, with a DeprecationWarning.
+    if name == "backoff_delay":
+        from bricolage.logging import _shipper
+
+        return getattr(_shipper, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

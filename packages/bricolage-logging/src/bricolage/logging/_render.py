@@ -222,18 +222,19 @@ def json_serializer() -> Serializer:
 
 
 def orjson_serializer() -> Serializer:
-    """orjson when it is installed (it is optional, never required)."""
+    """orjson when it is installed (the extra ``bricolage-logging[orjson]``)."""
     try:
         import orjson
     except ImportError:
         raise ConfigurationError(
-            "serializer='orjson' needs the orjson package: pip install orjson"
+            "serializer='orjson' needs orjson: pip install \"bricolage-logging[orjson]\""
         ) from None
-    dumps = orjson.dumps
-    option = orjson.OPT_NON_STR_KEYS
+    dumps: Callable[..., bytes] = orjson.dumps
+    option: int = orjson.OPT_NON_STR_KEYS
 
     def serialize(data: Mapping[str, Any]) -> str:
-        return dumps(data, default=_fallback, option=option).decode()
+        encoded: bytes = dumps(data, default=_fallback, option=option)
+        return encoded.decode()
 
     return serialize
 

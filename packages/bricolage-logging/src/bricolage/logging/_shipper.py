@@ -1,9 +1,14 @@
-"""Shipping lines to Elasticsearch's ``_bulk`` API from a background thread."""
+"""Shipping lines to Elasticsearch from a background thread, through the official client.
+
+The extra ``bricolage-logging[elasticsearch]`` installs the ``elasticsearch`` client; its
+bulk helper (:func:`elasticsearch.helpers.streaming_bulk`) builds and sends each batch,
+and this module keeps what is ours: the bounded queue, the thread that never blocks the
+application, the retry policy and the counts.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import queue
 import random
@@ -11,16 +16,22 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bricolage.logging._checks import positive_number, whole_number
+from bricolage.logging._retry import RetryPolicy
 from bricolage.logging.errors import ConfigurationError
 
-__all__ = ["ElasticsearchShipper", "ShipperStats", "backoff_delay", "bulk_body"]
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+__all__ = ["ElasticsearchShipper", "ShipperStats", "bulk_body"]
 
 _RETRYABLE_STATUS: Final = frozenset({408, 429, 500, 502, 503, 504})
+_UNSET: Final[Any] = object()
 _INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]{0,254}")
 _STOP: Final = object()
 _LAST_TRY_GRACE: Final = 1.0
@@ -55,7 +66,7 @@ class ShipperStats:
     last_error: str | None
 
 
-def backoff_delay(
+def _backoff_delay(
     attempt: int,
     *,
     initial: float,
@@ -66,15 +77,13 @@ def backoff_delay(
 ) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based): exponential, capped, jittered.
 
-    The base delay is ``initial * multiplier ** (attempt - 1)`` capped at ``maximum``;
+    Deprecated since 0.2: use :meth:`RetryPolicy.delay`, whose jitter only ever shortens
+    the delay. The base delay is ``initial * multiplier ** (attempt - 1)`` capped at ``maximum``;
     ``jitter`` spreads it by up to that fraction either way, using ``draw`` in ``[0, 1)``.
 
-    >>> backoff_delay(1, initial=0.5, maximum=30.0, jitter=0.0)
-    0.5
-    >>> backoff_delay(4, initial=0.5, maximum=30.0, jitter=0.0)
+    >>> from bricolage.logging._shipper import _backoff_delay
+    >>> _backoff_delay(4, initial=0.5, maximum=30.0, jitter=0.0)
     4.0
-    >>> backoff_delay(20, initial=0.5, maximum=30.0, jitter=0.0)
-    30.0
     """
     exponent = min(max(attempt - 1, 0), 64)
     base = min(maximum, initial * multiplier**exponent)
@@ -96,41 +105,41 @@ def bulk_body(index: str, lines: Sequence[str]) -> bytes:
     return "\n".join(parts).encode()
 
 
-def _bulk_outcome(payload: Mapping[str, Any], count: int) -> tuple[list[int], int]:
-    """From a 200 ``_bulk`` answer: the positions to retry and how many were refused."""
-    if not payload.get("errors"):
-        return [], 0
-    items = payload.get("items")
-    if not isinstance(items, list) or len(items) != count:
-        return list(range(count)), 0  # an answer we cannot read: send the batch again
-    retry: list[int] = []
-    refused = 0
-    for position, item in enumerate(items):
-        result: object = next(iter(item.values()), {}) if isinstance(item, dict) else {}
-        status = result.get("status", 500) if isinstance(result, dict) else 500
-        if isinstance(status, int) and 200 <= status < 300:
-            continue
-        if status in _RETRYABLE_STATUS:
-            retry.append(position)
-        else:
-            refused += 1
-    return retry, refused
+def _require_elasticsearch() -> Any:
+    try:
+        import elasticsearch
+        import elasticsearch.helpers
+    except ImportError:
+        raise ConfigurationError(
+            "ElasticsearchShipper needs the elasticsearch client: "
+            'pip install "bricolage-logging[elasticsearch]"'
+        ) from None
+    return elasticsearch
+
+
+def _status_of(item: Mapping[str, Any]) -> object:
+    result: object = next(iter(item.values()), {}) if item else {}
+    return result.get("status") if isinstance(result, dict) else None
 
 
 class ElasticsearchShipper:
-    """A :class:`~bricolage.logging.LineSink` that ships lines to Elasticsearch's ``_bulk`` API.
+    """A :class:`~bricolage.logging.LineSink` that ships lines to Elasticsearch.
 
     ``write`` only puts the line on a bounded queue and returns at once; when the queue
     is full the line is dropped and counted. A daemon thread sends batches of up to
-    ``batch_size`` lines at least every ``flush_interval`` seconds, retries failures
-    (connection errors, 408/429/5xx, and the items a 200 answer marks as such) with
-    capped exponential backoff and jitter, and counts what it gives up on. Nothing it
-    does raises into the application. It speaks HTTP through :mod:`http.client`.
+    ``batch_size`` lines at least every ``flush_interval`` seconds through the official
+    client's bulk helper (one ``create`` action per line, so data streams work), retries
+    failures (connection errors, 408/429/5xx, and the items an answer marks as such) as
+    ``retry`` says, and counts what it gives up on. Nothing it does raises into the
+    application. Needs the extra ``bricolage-logging[elasticsearch]``.
 
     Args:
         url: the cluster, ``http://host:9200`` (a path prefix and ``user:password@``
             are honoured).
         index: the index or data stream the documents go to.
+        retry: attempts and backoff; the default makes 6 attempts, 0.5 s doubling to
+            30 s, half jitter. (``max_retries``, ``backoff_initial`` and ``backoff_max``
+            are the deprecated 0.1 spelling.)
         headers: extra headers, e.g. ``{"Authorization": "ApiKey ..."}``.
         rng: the random source for the jitter (inject one in tests).
 
@@ -151,14 +160,15 @@ class ElasticsearchShipper:
         batch_size: int = 500,
         flush_interval: float = 1.0,
         queue_size: int = 10_000,
-        max_retries: int = 5,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         start: bool = True,
+        max_retries: int = _UNSET,
+        backoff_initial: float = _UNSET,
+        backoff_max: float = _UNSET,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in {"http", "https"} or not parsed.hostname:
@@ -172,25 +182,33 @@ class ElasticsearchShipper:
             )
         self.index = index
         self.batch_size = whole_number("batch_size", batch_size, minimum=1)
-        whole_number("queue_size", queue_size, minimum=1)
-        self.max_retries = whole_number("max_retries", max_retries, minimum=0)
+        self.queue_size = whole_number("queue_size", queue_size, minimum=1)
         self.flush_interval = positive_number("flush_interval", flush_interval, unit="seconds")
-        self.backoff_initial = positive_number("backoff_initial", backoff_initial, unit="seconds")
-        self.backoff_max = positive_number("backoff_max", backoff_max, unit="seconds")
         self.timeout = positive_number("timeout", timeout, unit="seconds")
-        self._scheme = parsed.scheme
-        self._host = parsed.hostname
-        self._port = parsed.port
-        self._path = parsed.path.rstrip("/") + "/_bulk"
-        self._headers = {"Content-Type": "application/x-ndjson", "Accept": "application/json"}
+        self.retry = self._retry_policy(retry, max_retries, backoff_initial, backoff_max)
+        elasticsearch = _require_elasticsearch()
+        self._bulk: Callable[..., Iterator[tuple[bool, dict[str, Any]]]] = (
+            elasticsearch.helpers.streaming_bulk
+        )
+        self._api_error: type[Exception] = elasticsearch.ApiError
+        self._transport_error: type[Exception] = elasticsearch.TransportError
+        netloc = parsed.hostname if parsed.port is None else f"{parsed.hostname}:{parsed.port}"
+        if ":" in (parsed.hostname or "") and parsed.port is not None:
+            netloc = f"[{parsed.hostname}]:{parsed.port}"
+        node = urllib.parse.urlunsplit((parsed.scheme, netloc, parsed.path, "", ""))
+        options: dict[str, Any] = {
+            "request_timeout": self.timeout,
+            "max_retries": 0,  # the retry policy below is the only one
+            "retry_on_timeout": False,
+            "retry_on_status": (),
+            "headers": dict(headers or {}),
+        }
         if parsed.username is not None:
-            import base64
-
-            user = urllib.parse.unquote(parsed.username)
-            password = urllib.parse.unquote(parsed.password or "")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {token}"
-        self._headers.update(headers or {})
+            options["basic_auth"] = (
+                urllib.parse.unquote(parsed.username),
+                urllib.parse.unquote(parsed.password or ""),
+            )
+        self._client: Elasticsearch = elasticsearch.Elasticsearch(node, **options)
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._clock = clock
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
@@ -200,8 +218,6 @@ class ElasticsearchShipper:
         self._closed = False
         self._stop = threading.Event()
         self._idle = threading.Condition()
-        self._in_flight = 0
-        self._connection: http.client.HTTPConnection | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"bricolage-logging-shipper-{index}", daemon=True
         )
@@ -209,10 +225,52 @@ class ElasticsearchShipper:
         if start:
             self.start()
 
+    @staticmethod
+    def _retry_policy(
+        retry: RetryPolicy | None, max_retries: int, initial: float, maximum: float
+    ) -> RetryPolicy:
+        legacy = {
+            name: value
+            for name, value in (
+                ("max_retries", max_retries),
+                ("backoff_initial", initial),
+                ("backoff_max", maximum),
+            )
+            if value is not _UNSET
+        }
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError(f"retry must be a RetryPolicy, got {retry!r}")
+        if not legacy:
+            return retry if retry is not None else RetryPolicy()
+        if retry is not None:
+            raise ConfigurationError(
+                f"pass either retry=RetryPolicy(...) or the deprecated {sorted(legacy)}, not both"
+            )
+        warnings.warn(
+            f"ElasticsearchShipper({', '.join(f'{k}=' for k in legacy)}...) is deprecated "
+            "and goes away in 0.3; pass retry=RetryPolicy(max_attempts=..., initial=..., "
+            "maximum=...) (max_attempts counts the first attempt: max_retries + 1)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        default = RetryPolicy()
+        retries = whole_number("max_retries", legacy.get("max_retries", 5), minimum=0)
+        first = positive_number(
+            "backoff_initial", legacy.get("backoff_initial", default.initial), unit="seconds"
+        )
+        cap = positive_number(
+            "backoff_max", legacy.get("backoff_max", default.maximum), unit="seconds"
+        )
+        return RetryPolicy(max_attempts=retries + 1, initial=first, maximum=max(first, cap))
+
     # -- the application's side -------------------------------------------------------
 
     def start(self) -> None:
-        """Start the background thread (done by the constructor unless ``start=False``)."""
+        """Start the background thread (done by the constructor unless ``start=False``).
+
+        >>> shipper = ElasticsearchShipper("http://127.0.0.1:9", index="l", start=False)
+        >>> shipper.close(timeout=0); shipper.start()  # after close: does nothing
+        """
         if not self._started and not self._closed:
             self._started = True
             self._thread.start()
@@ -221,7 +279,18 @@ class ElasticsearchShipper:
         """Queue ``line`` without blocking; count it as dropped when the queue is full.
 
         After :meth:`close` the line is counted in ``gave_up``; ``write`` never raises.
+        Lines logged by the shipper's own thread (the Elasticsearch client reports each
+        request through :mod:`logging`) are not shipped, so shipping cannot feed itself.
+
+        >>> shipper = ElasticsearchShipper("http://127.0.0.1:9", index="l", queue_size=1,
+        ...                                start=False)
+        >>> shipper.write("{}"); shipper.write("{}")
+        >>> shipper.stats().dropped_queue_full
+        1
+        >>> shipper.close(timeout=0)
         """
+        if threading.get_ident() == self._thread.ident:
+            return
         if self._closed:
             self._count("gave_up", 1)
             return
@@ -231,7 +300,13 @@ class ElasticsearchShipper:
             self._count("queue_full", 1)
 
     def stats(self) -> ShipperStats:
-        """What was sent and dropped so far."""
+        """What was sent and dropped so far.
+
+        >>> shipper = ElasticsearchShipper("http://127.0.0.1:9", index="l", start=False)
+        >>> shipper.stats().sent
+        0
+        >>> shipper.close(timeout=0)
+        """
         with self._count_lock:
             counts = dict(self._counts)
             last_error = self._last_error
@@ -248,7 +323,13 @@ class ElasticsearchShipper:
         )
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued line was sent or given up; ``False`` on timeout."""
+        """Wait until every queued line was sent or given up; ``False`` on timeout.
+
+        >>> shipper = ElasticsearchShipper("http://127.0.0.1:9", index="l", start=False)
+        >>> shipper.flush(0.01)  # nothing queued
+        True
+        >>> shipper.close(timeout=0)
+        """
         deadline = self._clock() + timeout
         with self._idle:
             while self._queue.unfinished_tasks > 0:
@@ -264,6 +345,9 @@ class ElasticsearchShipper:
         A batch waiting to be retried then gets one last attempt, without backoff, for
         which ``close`` waits up to one more second. Lines still queued afterwards are
         counted in ``gave_up``. Closing twice is fine.
+
+        >>> shipper = ElasticsearchShipper("http://127.0.0.1:9", index="l", start=False)
+        >>> shipper.close(timeout=0); shipper.close()
         """
         if self._closed:
             return
@@ -286,8 +370,8 @@ class ElasticsearchShipper:
                 left += 1
         if left:
             self._count("gave_up", left)
-        if self._connection is not None and not self._thread.is_alive():
-            self._connection.close()
+        if not self._thread.is_alive():
+            self._client.close()
 
     # -- the background thread ----------------------------------------------------------
 
@@ -313,9 +397,6 @@ class ElasticsearchShipper:
                 self._queue.task_done()
             with self._idle:
                 self._idle.notify_all()
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
 
     def _collect(self) -> tuple[list[str], bool]:
         batch: list[str] = []
@@ -338,22 +419,17 @@ class ElasticsearchShipper:
 
     def _ship(self, batch: list[str]) -> None:
         pending = batch
-        attempt = 0
+        attempts = 0
         while pending:
             retry = self._send(pending)
+            attempts += 1
             if not retry:
                 return
-            attempt += 1
-            if attempt > self.max_retries or self._stop.is_set():
+            if not self.retry.retries_left(attempts) or self._stop.is_set():
                 self._count("gave_up", len(retry))
                 return
             self._count("retries", 1)
-            delay = backoff_delay(
-                attempt,
-                initial=self.backoff_initial,
-                maximum=self.backoff_max,
-                draw=self._rng.random(),
-            )
+            delay = self.retry.delay(attempts, draw=self._rng.random())
             if self._stop.wait(delay):
                 # Closing: one last try, without further waits.
                 last = self._send(retry)
@@ -361,49 +437,67 @@ class ElasticsearchShipper:
                 return
             pending = retry
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._connection is None:
-            connection_class = (
-                http.client.HTTPSConnection
-                if self._scheme == "https"
-                else http.client.HTTPConnection
-            )
-            self._connection = connection_class(self._host, self._port, timeout=self.timeout)
-        return self._connection
+    def _action(self, line: str) -> tuple[dict[str, Any], bytes]:
+        return {"create": {"_index": self.index}}, line.encode("utf-8")
 
     def _send(self, lines: list[str]) -> list[str]:
-        """POST one batch; return the lines to try again."""
-        body = bulk_body(self.index, lines)
+        """Send one batch through the bulk helper; return the lines to try again."""
+        results: list[tuple[bool, dict[str, Any]]] = []
         try:
-            connection = self._connect()
-            connection.request("POST", self._path, body=body, headers=self._headers)
-            response = connection.getresponse()
-            status = response.status
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as error:
+            results.extend(
+                self._bulk(
+                    self._client,
+                    lines,
+                    chunk_size=len(lines),
+                    max_chunk_bytes=2**62,
+                    expand_action_callback=self._action,
+                    raise_on_error=False,
+                    raise_on_exception=False,
+                    max_retries=0,
+                    yield_ok=True,
+                )
+            )
+        except self._transport_error as error:
             self._error(f"{type(error).__name__}: {error}")
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
             return lines
-        if status in _RETRYABLE_STATUS:
-            self._error(f"HTTP {status} from {self._path}")
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # A 2xx answer that is not a _bulk answer: the helper could not read it.
+            self._error(f"unreadable _bulk answer ({type(error).__name__}: {error})")
             return lines
-        if not 200 <= status < 300:
-            self._error(f"HTTP {status} from {self._path}: {raw[:200]!r}")
-            self._count("rejected", len(lines))
-            return []
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            self._error(f"unreadable _bulk answer: {raw[:200]!r}")
+        if len(results) != len(lines):
+            self._error(f"unreadable _bulk answer: {len(results)} results for {len(lines)} lines")
             return lines
-        if not isinstance(payload, dict):
-            self._error(f"unreadable _bulk answer: {raw[:200]!r}")
-            return lines
-        positions, refused = _bulk_outcome(payload, len(lines))
+        retry: list[str] = []
+        refused = 0
+        statuses: set[object] = set()
+        for line, (ok, item) in zip(lines, results, strict=True):
+            if ok:
+                continue
+            status = _status_of(item)
+            statuses.add(status)
+            if not isinstance(status, int) or status in _RETRYABLE_STATUS:
+                retry.append(line)
+            else:
+                refused += 1
         if refused:
             self._count("rejected", refused)
-            self._error(f"{refused} documents refused by {self._path}")
-        self._count("sent", len(lines) - len(positions) - refused)
-        return [lines[position] for position in positions]
+        if retry or refused:
+            shown = ", ".join(sorted(str(s) for s in statuses))
+            self._error(
+                f"Elasticsearch answered status {shown}: "
+                f"{refused} documents refused, {len(retry)} to retry"
+            )
+        self._count("sent", len(lines) - len(retry) - refused)
+        return retry
+
+
+def __getattr__(name: str) -> Any:
+    if name == "backoff_delay":
+        warnings.warn(
+            "bricolage.logging.backoff_delay is deprecated and goes away in 0.3; "
+            "use RetryPolicy(initial=..., maximum=..., multiplier=..., jitter=...).delay(n)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _backoff_delay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
