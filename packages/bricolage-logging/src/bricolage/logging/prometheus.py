@@ -3,17 +3,12 @@
 :class:`ShipperCollector` reads :meth:`~bricolage.logging.ElasticsearchShipper.stats` each
 time Prometheus scrapes, so the numbers are never stale and nothing is counted twice.
 
-========================================================  =======  ==============================
-metric                                                    type     meaning
-========================================================  =======  ==============================
-``bricolage_logging_shipper_shipped_lines_total``         counter  lines Elasticsearch accepted
-``bricolage_logging_shipper_dropped_lines_total``         counter  lines lost, by ``reason``:
-                                                                   ``queue_full``, ``rejected``,
-                                                                   ``gave_up``
-``bricolage_logging_shipper_retries_total``               counter  requests sent again
-``bricolage_logging_shipper_queue_lines``                 gauge    lines waiting in the queue
-``bricolage_logging_shipper_queue_capacity_lines``        gauge    the queue's bound
-========================================================  =======  ==============================
+- ``bricolage_logging_shipper_shipped_lines_total`` (counter): lines Elasticsearch accepted;
+- ``bricolage_logging_shipper_dropped_lines_total`` (counter): lines lost, by ``reason``
+  (``queue_full``, ``rejected``, ``gave_up``);
+- ``bricolage_logging_shipper_retries_total`` (counter): bulk requests sent again;
+- ``bricolage_logging_shipper_queue_lines`` (gauge): lines waiting in the queue;
+- ``bricolage_logging_shipper_queue_capacity_lines`` (gauge): the queue's bound.
 
 Every metric carries the label ``index``.
 
