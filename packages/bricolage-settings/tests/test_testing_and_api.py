@@ -86,7 +86,7 @@ def test_public_names_are_documented_with_examples() -> None:
         assert ">>>" in (inspect.getdoc(obj) or ""), name
     for name in testing.__all__:
         assert ">>>" in (inspect.getdoc(getattr(testing, name)) or ""), name
-    assert bricolage.settings.__version__ == "0.1.0"
+    assert bricolage.settings.__version__ == "0.2.0"
 
 
 def test_errors_inherit_the_builtin_they_refine() -> None:

@@ -6,6 +6,7 @@ secrets directory > ``settings.<profile>.toml`` > ``settings.toml`` > defaults.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dotenv.parser import parse_stream
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource, NoDecode
@@ -242,6 +244,47 @@ class _Environment(_LenientDecoding):
         return super()._load_env_vars()
 
 
+_DOTENV_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([^=]*?)\s*=\s*(.?)")
+_DOTENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+def _dotenv_problem(statement: str) -> str:
+    """Why python-dotenv could not parse ``statement`` (the text from the bad line on)."""
+    first = statement.splitlines()[0] if statement.strip() else statement
+    match = _DOTENV_ASSIGNMENT.match(first)
+    if match is None:
+        return f"expected NAME=value, found {first.strip()!r} (no '=')"
+    name, opening = match.group(1), match.group(2)
+    if not _DOTENV_NAME.fullmatch(name.strip("'\"")):
+        return f"{name!r} is not a variable name (letters, digits, '_', '.', '-')"
+    if opening in ("'", '"'):
+        return (
+            f"the value of {name} opens a {opening} quote that is never closed, or is "
+            "followed by more text after it is closed"
+        )
+    return f"cannot read {first.strip()!r} as NAME=value"
+
+
+def check_dotenv(path: Path, text: str) -> None:
+    """Refuse a ``.env`` file with a line python-dotenv would skip or misread.
+
+    python-dotenv drops such a line with a warning that names no file, and the setting then
+    silently falls back to its default; here the load stops with the file, the line and
+    the reason.
+    """
+    for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
+        if binding.error:
+            raise ConfigFileError(
+                f"{path}, line {line}: {_dotenv_problem(binding.original.string)}"
+            )
+        if binding.key is not None and binding.value is None:
+            raise ConfigFileError(
+                f"{path}, line {line}: {binding.key!r} has no '=' and so no value "
+                f"(write {binding.key}= for an empty one)"
+            )
+
+
 class _DotEnv(_LenientDecoding, DotEnvSettingsSource):
     original_names: dict[str, str]
 
@@ -251,6 +294,7 @@ class _DotEnv(_LenientDecoding, DotEnvSettingsSource):
             text = env_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigFileError(f"{env_file}: cannot be read: {exc}") from None
+        check_dotenv(env_file, text)
         self._text = text
         super().__init__(settings_cls, env_file=env_file)
 
