@@ -1,4 +1,11 @@
-"""Settings that reload: on demand or when a file changes, swapped in atomically."""
+"""Settings that reload: on demand or when a file changes, swapped in atomically.
+
+File changes are noticed through watchfiles (the extra ``bricolage-settings[watch]``),
+which the operating system tells of each change; where that is not possible (watchfiles
+missing, failing to start, a folder that does not exist yet, or a network filesystem that
+sends no events, chosen with ``watcher="poll"``) a thread compares digests of the watched
+files every ``interval`` seconds instead.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from typing import (  # noqa: UP035 - typing's names resolve in the offline docs
     Any,
     Callable,
     Generic,
+    Literal,
     Self,
 )
 
@@ -90,9 +98,12 @@ class LiveSettings(Generic[SettingsT]):
 
     :meth:`poll` reloads only when a watched file (``settings.toml``, the profile file, the
     ``.env`` file, the secrets directory) changed since the last load; with ``settle``, only
-    once the files have stayed unchanged for that many seconds. :meth:`start` runs
-    :meth:`poll` on a background thread every ``interval`` seconds, and :meth:`stop` ends
-    it (``with live:`` does both).
+    once the files have stayed unchanged for that many seconds. :meth:`start` runs a
+    background thread that calls :meth:`poll` whenever watchfiles reports a change in the
+    folders holding those files (extra ``bricolage-settings[watch]``), or every
+    ``interval`` seconds when watchfiles is missing or fails, or with ``watcher="poll"``
+    (network filesystems send no change events). :meth:`stop` ends it (``with live:`` does
+    both); :attr:`watcher` says which mechanism runs.
 
     Reading ``current`` takes no lock and is safe from any thread or task: it is one
     attribute read of an immutable object.
@@ -145,6 +156,7 @@ class LiveSettings(Generic[SettingsT]):
         self._subscribers: list[Callable[[SettingsT, SettingsT], object]] = []
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._mechanism: Literal["watchfiles", "poll"] | None = None
         self.last_error: SettingsError | None = None
         self._fingerprint: Fingerprint = ()
         self._current: SettingsT = self._load()
@@ -153,6 +165,23 @@ class LiveSettings(Generic[SettingsT]):
     def current(self) -> SettingsT:
         """The settings in force, always complete and valid."""
         return self._current
+
+    @property
+    def watcher(self) -> Literal["watchfiles", "poll"] | None:
+        """The mechanism the running watcher uses, or ``None`` when none runs.
+
+        >>> from bricolage.settings import Settings
+        >>> class Demo(Settings):
+        ...     port: int = 1
+        >>> live = LiveSettings(Demo, config_dir="/nonexistent")
+        >>> live.watcher is None
+        True
+        >>> live.start(interval=0.05)
+        >>> live.watcher  # the folder does not exist: nothing to subscribe to
+        'poll'
+        >>> live.stop()
+        """
+        return self._mechanism
 
     @property
     def watched_paths(self) -> tuple[str, ...]:
@@ -268,44 +297,130 @@ class LiveSettings(Generic[SettingsT]):
             self._pending = None
             return self.reload()
 
-    def start(self, interval: float = 1.0) -> None:
-        """Poll on a daemon thread every ``interval`` seconds until :meth:`stop`.
+    def start(
+        self,
+        interval: float = 1.0,
+        *,
+        watcher: Literal["auto", "watchfiles", "poll"] = "auto",
+    ) -> None:
+        """Watch the settings files on a daemon thread until :meth:`stop`.
+
+        With ``watcher="auto"`` (the default) changes are taken from watchfiles when it is
+        installed and can watch the folders, else from polling every ``interval``
+        seconds; ``"watchfiles"`` refuses to start without it; ``"poll"`` always polls
+        (use it on network filesystems, which send no change events). A watchfiles
+        watcher that fails while running falls back to polling, with a warning.
 
         >>> from bricolage.settings import Settings
         >>> class Demo(Settings):
         ...     port: int = 1
         >>> live = LiveSettings(Demo, config_dir="/nonexistent")
-        >>> live.start(interval=0.05)
+        >>> live.start(interval=0.05, watcher="poll")
+        >>> live.watcher
+        'poll'
         >>> live.stop()
         """
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
+        if watcher not in ("auto", "watchfiles", "poll"):
+            raise ValueError(f"watcher must be 'auto', 'watchfiles' or 'poll', got {watcher!r}")
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError("the watcher is already running; call stop() first")
+            watch = None if watcher == "poll" else _watchfiles(required=watcher == "watchfiles")
+            folders = self._folders()
+            if watch is not None and not folders:
+                if watcher == "watchfiles":
+                    raise SettingsError(
+                        "watcher='watchfiles' needs an existing folder to watch; none of "
+                        f"{list(self.watched_paths)} is in one"
+                    )
+                watch = None
+            self._mechanism = "watchfiles" if watch is not None else "poll"
             self._stopping.clear()
             self._thread = threading.Thread(
                 target=self._watch,
-                args=(interval,),
+                args=(interval, watch, folders),
                 name="bricolage-settings-watcher",
                 daemon=True,
             )
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the watcher thread (if running) and wait for it to end."""
+        """Stop the watcher thread (if running) and wait for it to end.
+
+        >>> from bricolage.settings import Settings
+        >>> class Demo(Settings):
+        ...     port: int = 1
+        >>> LiveSettings(Demo, config_dir="/nonexistent").stop()  # not running: nothing to do
+        """
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
             self._stopping.set()
             thread.join()
+        self._mechanism = None
 
-    def _watch(self, interval: float) -> None:
+    def _folders(self) -> tuple[Path, ...]:
+        """The existing folders that hold (or are) the watched paths."""
+        folders: list[Path] = []
+        for text in self.watched_paths:
+            path = Path(os.path.abspath(text))
+            folder = path if path.is_dir() else path.parent
+            if folder.is_dir() and folder not in folders:
+                folders.append(folder)
+        return tuple(folders)
+
+    def _relevant(self, changed: str, watched: set[str]) -> bool:
+        path = os.path.abspath(changed)
+        return path in watched or os.path.dirname(path) in watched
+
+    def _watch(
+        self, interval: float, watch: Callable[..., Any] | None, folders: tuple[Path, ...]
+    ) -> None:
+        if watch is not None:
+            try:
+                self._watch_events(interval, watch, folders)
+            except Exception as exc:  # noqa: BLE001 - any failure: fall back, never die
+                if self._stopping.is_set():
+                    return
+                logger.warning(
+                    "watchfiles stopped (%s: %s); polling the settings files every %g s instead",
+                    type(exc).__name__,
+                    exc,
+                    interval,
+                )
+                self._mechanism = "poll"
+            else:
+                return
         while not self._stopping.wait(interval):
             try:
                 self.poll()
             except Exception:  # pragma: no cover - poll does not raise; kept for safety
                 logger.exception("settings watcher poll failed")
+
+    def _watch_events(
+        self, interval: float, watch: Callable[..., Any], folders: tuple[Path, ...]
+    ) -> None:
+        # A change may land between the load and the subscription: look once first.
+        self.poll()
+        for changes in watch(
+            *folders,
+            watch_filter=None,
+            stop_event=self._stopping,
+            debounce=50,
+            step=50,
+            rust_timeout=max(1, int(interval * 1000)),
+            yield_on_timeout=True,
+            recursive=False,
+            raise_interrupt=False,
+        ):
+            if self._stopping.is_set():
+                return
+            watched = {os.path.abspath(p) for p in self.watched_paths}
+            relevant = any(self._relevant(path, watched) for _, path in changes)
+            if relevant or self._pending is not None:
+                self.poll()
 
     def __enter__(self) -> Self:
         self.start()
@@ -318,3 +433,17 @@ class LiveSettings(Generic[SettingsT]):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _watchfiles(*, required: bool) -> Callable[..., Any] | None:
+    """``watchfiles.watch``, or ``None`` (or an error when ``required``) without it."""
+    try:
+        from watchfiles import watch
+    except ImportError:
+        if required:
+            raise SettingsError(
+                "watcher='watchfiles' needs watchfiles: pip install \"bricolage-settings[watch]\""
+            ) from None
+        logger.info("watchfiles is not installed; settings files are polled instead")
+        return None
+    return watch
