@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,9 +119,13 @@ def test_the_command_prints_the_table(project: Path) -> None:
     out = io.StringIO()
     assert main(["explain", "cliapp:AppSettings"], stdout=out) == 0
     text = out.getvalue()
-    assert "database.host  'db.internal'  file settings.toml, key database.host" in text
-    assert "api_token      '**********'   secret file secrets/api_token" in text
+    assert re.search(
+        r"database\.host +'db\.internal' +file settings\.toml, key database\.host", text
+    )
+    assert re.search(r"api_token +'\*{10}' +secret file secrets/api_token", text)
     assert "hunter2" not in text
+    assert "\x1b" not in text  # not a terminal: no colour or control characters
+    assert text.splitlines()[0] == "AppSettings, profile 'dev' (default)"
 
 
 def test_the_command_prints_json_with_profile_and_config_dir(
@@ -152,23 +157,26 @@ def test_the_command_prints_json_with_profile_and_config_dir(
 
 
 @pytest.mark.parametrize(
-    ("target", "message"),
+    ("target", "code", "message"),
     [
-        ("nocolon", "expected module:Class"),
-        ("missing_module_xyz:Settings", "cannot import module 'missing_module_xyz'"),
-        ("brokenapp:Settings", "cannot import module 'brokenapp': RuntimeError: boom"),
-        ("loadsatimport:Settings", "source:   argument port"),
-        ("cliapp:Nope", "has no attribute 'Nope'"),
-        ("cliapp:NotSettings", "is not a bricolage.settings.Settings subclass"),
+        ("nocolon", 2, "expected module:Class"),
+        ("missing_module_xyz:Settings", 3, "cannot import module 'missing_module_xyz'"),
+        ("brokenapp:Settings", 1, "cannot import module 'brokenapp': RuntimeError: boom"),
+        ("loadsatimport:Settings", 1, "source:   argument port"),
+        ("cliapp:Nope", 3, "has no attribute 'Nope'"),
+        ("cliapp:NotSettings", 2, "is not a bricolage.settings.Settings subclass"),
     ],
 )
-def test_bad_targets_exit_2_with_a_message(project: Path, target: str, message: str) -> None:
+def test_bad_targets_exit_with_the_shared_codes_and_a_message(
+    project: Path, target: str, code: int, message: str
+) -> None:
     err = io.StringIO()
-    assert main(["explain", target], stderr=err) == 2
+    assert main(["explain", target], stderr=err) == code
     assert message in err.getvalue()
+    assert err.getvalue().startswith("error: ")
 
 
-def test_invalid_settings_exit_2_with_the_report_and_no_traceback(
+def test_invalid_settings_exit_1_with_the_report_and_no_traceback(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "secrets" / "api_token").unlink()
@@ -182,7 +190,7 @@ def test_invalid_settings_exit_2_with_the_report_and_no_traceback(
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: AppSettings (profile 'dev'): 3 invalid settings")
@@ -190,21 +198,61 @@ def test_invalid_settings_exit_2_with_the_report_and_no_traceback(
     assert "api_token\n  value:    (missing)" in result.stderr
 
 
-def test_a_bad_profile_and_a_broken_file_exit_2(project: Path) -> None:
+def test_a_bad_profile_is_not_found_and_a_broken_file_fails(project: Path) -> None:
     write(project / "settings.prod.toml", "")
     err = io.StringIO()
-    assert main(["explain", "cliapp:AppSettings", "--profile", "prdo"], stderr=err) == 2
+    assert main(["explain", "cliapp:AppSettings", "--profile", "prdo"], stderr=err) == 3
     assert "unknown profile 'prdo'" in err.getvalue()
+    err = io.StringIO()
+    assert main(["explain", "cliapp:AppSettings", "--profile", "../x"], stderr=err) == 2
+    assert "not a safe file name" in err.getvalue()
     write(project / "settings.toml", "[database\n")
     err = io.StringIO()
-    assert main(["explain", "cliapp:AppSettings"], stderr=err) == 2
+    assert main(["explain", "cliapp:AppSettings"], stderr=err) == 1
     assert "settings.toml: invalid TOML" in err.getvalue()
 
 
-def test_usage_errors_exit_2() -> None:
-    with pytest.raises(SystemExit) as info:
-        main([])
-    assert info.value.code == 2
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    err = io.StringIO()
+    assert main([], stderr=err) == 2
+    assert main(["explain"], stderr=err) == 2
+    assert "Missing argument 'MODULE:CLASS'" in err.getvalue()
+    assert main(["explian", "x:y"], stderr=err) == 2
+    assert "No such command 'explian'" in err.getvalue()
+
+
+def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Exit codes: 0 ok, 1 the settings failed to load, 2 usage" in text
+    assert "--config-dir" in text
+
+
+def test_the_console_script_is_declared() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="bricolage-settings")
+    assert script.value == "bricolage.settings._cli:main"
+
+
+def test_without_click_the_command_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "click", None)
+    monkeypatch.delitem(sys.modules, "bricolage.settings._commands", raising=False)
+    err = io.StringIO()
+    assert main(["explain", "cliapp:AppSettings"], stderr=err) == 1
+    assert 'pip install "bricolage-settings[cli]"' in err.getvalue()
+
+
+def test_an_interrupt_exits_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bricolage.settings import _commands
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_commands, "import_target", interrupted)
+    err = io.StringIO()
+    assert main(["explain", "cliapp:AppSettings"], stderr=err) == 130
+    assert "interrupted" in err.getvalue()
 
 
 def test_the_module_entry_point_runs_main(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,3 +279,43 @@ def test_a_closed_output_pipe_ends_quietly(project: Path) -> None:
     process.stderr.close()
     assert process.wait(timeout=60) in (0, 1)
     assert "Traceback" not in error
+
+
+def _run_on_a_terminal(project: Path, env: dict[str, str]) -> str:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "bricolage.settings", "explain", "cliapp:AppSettings"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            cwd=project,
+            env={**os.environ, "TERM": "xterm-256color", **env},
+            timeout=60,
+            check=True,
+        )
+        assert process.returncode == 0
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(leader)
+
+
+def test_colour_on_a_terminal_and_none_with_no_color(project: Path) -> None:
+    coloured = _run_on_a_terminal(project, {})
+    assert "\x1b[" in coloured
+    assert "database.host" in coloured
+    plain = _run_on_a_terminal(project, {"NO_COLOR": "1"})
+    assert "database.host" in plain
+    assert "\x1b[3" not in plain  # no foreground colours

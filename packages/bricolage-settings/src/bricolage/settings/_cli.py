@@ -1,10 +1,14 @@
-"""``python -m bricolage.settings``: explain where each setting comes from."""
+"""``bricolage-settings`` / ``python -m bricolage.settings``: explain where settings come from.
+
+The command line is click and rich, the extra ``bricolage-settings[cli]``; this module
+only imports them when the command runs, so the library never needs them. Exit codes
+follow the table every bricolage command uses: 0 ok, 1 the settings failed to load,
+2 usage error, 3 not found (module, class or profile), 130 interrupted.
+"""
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -12,45 +16,53 @@ from typing import TextIO
 from bricolage.settings._base import Settings
 from bricolage.settings.errors import SettingsError
 
+__all__ = ["main"]
+
+OK = 0
+FAILED = 1
 USAGE_ERROR = 2
+NOT_FOUND = 3
+INTERRUPTED = 130
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bricolage.settings",
-        description="Load a settings class and show every field, its value (secrets masked)"
-        " and the source that set it.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    explain = commands.add_parser("explain", help="show every field and its source")
-    explain.add_argument("target", help="the settings class, as module:Class (or module:a.b)")
-    explain.add_argument("--profile", help="load this profile instead of the environment's")
-    explain.add_argument("--config-dir", help="read the settings files from this folder")
-    explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
+class TargetError(LookupError):
+    """A ``module:Class`` argument that names no settings class."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _import(target: str) -> type[Settings]:
+def import_target(target: str) -> type[Settings]:
+    """The settings class named by ``module:Class`` (or ``module:a.b``)."""
     module_name, sep, qualname = target.partition(":")
     if not sep or not module_name or not qualname:
-        raise LookupError(f"expected module:Class, got {target!r}")
+        raise TargetError(f"expected module:Class, got {target!r}", USAGE_ERROR)
     if "" not in sys.path:
         sys.path.insert(0, "")  # like `python -m`: modules of the working directory import
     try:
         obj: object = importlib.import_module(module_name)
     except SettingsError:
         raise  # settings loaded at import time: their report is the message
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise TargetError(f"cannot import module {module_name!r}: {exc}", NOT_FOUND) from None
+        raise TargetError(
+            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}", FAILED
+        ) from None
     except Exception as exc:  # noqa: BLE001 - the command shows a message, never a traceback
-        raise LookupError(
-            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
+        raise TargetError(
+            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}", FAILED
         ) from None
     for part in qualname.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise LookupError(f"module {module_name!r} has no attribute {qualname!r}") from None
+            raise TargetError(
+                f"module {module_name!r} has no attribute {qualname!r}", NOT_FOUND
+            ) from None
     if not (isinstance(obj, type) and issubclass(obj, Settings)):
-        raise LookupError(f"{target!r} is not a bricolage.settings.Settings subclass")
+        raise TargetError(f"{target!r} is not a bricolage.settings.Settings subclass", USAGE_ERROR)
     return obj
 
 
@@ -60,19 +72,22 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the command line; returns the exit status (0, or 2 with a report on stderr)."""
-    out = stdout if stdout is not None else sys.stdout
+    """Run the command line; returns the exit status.
+
+    >>> from bricolage.settings._cli import main
+    >>> main(["--help"]) == 0  # doctest: +ELLIPSIS
+    Usage: bricolage-settings ...
+    True
+    """
     err = stderr if stderr is not None else sys.stderr
-    args = _parser().parse_args(argv)
     try:
-        cls = _import(args.target)
-        settings = cls.load(profile=args.profile, config_dir=args.config_dir)
-    except (LookupError, SettingsError) as exc:
-        print(f"error: {exc}", file=err)
-        return USAGE_ERROR
-    explanation = settings.explain()
-    if args.json:
-        print(json.dumps(explanation.as_dict(), indent=2), file=out)
-    else:
-        print(explanation, file=out)
-    return 0
+        from bricolage.settings._commands import run
+    except ImportError as exc:
+        if exc.name not in ("click", "rich") and not str(exc.name).startswith(("click.", "rich.")):
+            raise
+        print(
+            'error: the command line needs click and rich: pip install "bricolage-settings[cli]"',
+            file=err,
+        )
+        return FAILED
+    return run(argv, stdout=stdout, stderr=stderr)
