@@ -84,7 +84,7 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.closed = False
+        self.closed: bool = False
 
     def write(self, line: str) -> None:
         """Keep ``line``."""
@@ -350,10 +350,10 @@ class LoggingConfig:
     ) -> None:
         self.service = service
         self.level = level
-        self.levels = dict(levels)
+        self.levels: dict[str, int] = dict(levels)
         self.renderer = renderer
         self.field_names = field_names
-        self.sinks = tuple(sinks)
+        self.sinks: tuple[LineSink, ...] = tuple(sinks)
         self._sampler: Sampler | None = None
         self._handler: _StdlibHandler | None = None
         self._pipeline: _Pipeline | None = None

@@ -106,7 +106,7 @@ class ASGICorrelationMiddleware:
         trust_incoming: bool = True,
     ) -> None:
         self.app = app
-        self.header = _check_header(header)
+        self.header: str = _check_header(header)
         self._raw_header = header.lower().encode("latin-1")
         self._generate = generate
         self._trust_incoming = trust_incoming
@@ -193,7 +193,7 @@ class WSGICorrelationMiddleware:
         trust_incoming: bool = True,
     ) -> None:
         self.app = app
-        self.header = _check_header(header)
+        self.header: str = _check_header(header)
         self._environ_key = "HTTP_" + header.upper().replace("-", "_")
         self._generate = generate
         self._trust_incoming = trust_incoming

@@ -181,11 +181,15 @@ class ElasticsearchShipper:
                 "starting with a letter or digit"
             )
         self.index = index
-        self.batch_size = whole_number("batch_size", batch_size, minimum=1)
-        self.queue_size = whole_number("queue_size", queue_size, minimum=1)
-        self.flush_interval = positive_number("flush_interval", flush_interval, unit="seconds")
-        self.timeout = positive_number("timeout", timeout, unit="seconds")
-        self.retry = self._retry_policy(retry, max_retries, backoff_initial, backoff_max)
+        self.batch_size: int = whole_number("batch_size", batch_size, minimum=1)
+        self.queue_size: int = whole_number("queue_size", queue_size, minimum=1)
+        self.flush_interval: float = positive_number(
+            "flush_interval", flush_interval, unit="seconds"
+        )
+        self.timeout: float = positive_number("timeout", timeout, unit="seconds")
+        self.retry: RetryPolicy = self._retry_policy(
+            retry, max_retries, backoff_initial, backoff_max
+        )
         elasticsearch = _require_elasticsearch()
         self._bulk: Callable[..., Iterator[tuple[bool, dict[str, Any]]]] = (
             elasticsearch.helpers.streaming_bulk

@@ -82,9 +82,9 @@ class StreamSink:
     __slots__ = ("_lock", "dropped", "stream")
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+        self.stream: TextIO = stream
         self._lock = threading.Lock()
-        self.dropped = 0
+        self.dropped: int = 0
 
     def write(self, line: str) -> None:
         """Write ``line`` and a newline, then flush."""
@@ -125,9 +125,9 @@ class FileSink:
     __slots__ = ("_fd", "dropped", "path")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.dropped = 0
+        self.dropped: int = 0
 
     def write(self, line: str) -> None:
         """Append ``line`` and a newline in one system call."""
@@ -238,10 +238,10 @@ class RotatingFileSink:
                 "RotatingFileSink needs POSIX file locks (fcntl), which Windows lacks; "
                 "use FileSink and rotate with an external tool"
             )
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self.policy = policy
-        self.dropped = 0
-        self.rotations = 0
+        self.dropped: int = 0
+        self.rotations: int = 0
         self._clock = clock
         self._lock = threading.Lock()
         self._lock_fd: int | None = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING
 try:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
     from prometheus_client.registry import Collector
-except ImportError as error:  # pragma: no cover - exercised without the extra
+except ImportError as _missing:  # pragma: no cover - exercised without the extra
     raise ImportError(
         "bricolage.logging.prometheus needs prometheus-client: "
         'pip install "bricolage-logging[prometheus]"'
-    ) from error
+    ) from _missing
 
 if TYPE_CHECKING:
     from bricolage.logging._shipper import ElasticsearchShipper

@@ -116,7 +116,7 @@ class AuditLog:
     """
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
-        self.logger = logger or logging.getLogger("bricolage.security.audit")
+        self.logger: logging.Logger = logger or logging.getLogger("bricolage.security.audit")
 
     def emit(self, event: AuditEvent, *args: object, **data: object) -> str:
         """Log ``event`` with its positional arguments and extra data; return the event string.

@@ -89,7 +89,9 @@ class CSRFProtection:
         allow_same_site: bool = False,
     ) -> None:
         self._key = derive_key(key, "CSRFProtection")
-        self.trusted_origins = frozenset(normalize_origin(o) for o in trusted_origins)
+        self.trusted_origins: frozenset[str] = frozenset(
+            normalize_origin(o) for o in trusted_origins
+        )
         if not self.trusted_origins:
             raise ConfigurationError("trusted_origins must name the site's own origin(s)")
         self.allow_same_site = allow_same_site

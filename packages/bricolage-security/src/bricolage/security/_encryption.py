@@ -54,7 +54,7 @@ class Encryptor:
             )
         self._fernets = [_fernet(k, i) for i, k in enumerate(keys)]
         self._multi = MultiFernet(self._fernets)
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
 
     @staticmethod
     def generate_key() -> str:

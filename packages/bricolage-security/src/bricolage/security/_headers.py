@@ -228,7 +228,7 @@ class SecurityHeadersASGI:
         policy: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
-        self.policy = policy or SecurityHeaders()
+        self.policy: SecurityHeaders = policy or SecurityHeaders()
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         if scope.get("type") != "http":
@@ -283,7 +283,7 @@ class SecurityHeadersWSGI:
         policy: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
-        self.policy = policy or SecurityHeaders()
+        self.policy: SecurityHeaders = policy or SecurityHeaders()
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
         nonce = make_nonce()

@@ -547,7 +547,7 @@ class JWTIssuer:
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
         header: dict[str, str] = {"alg": key.algorithm, "typ": "JWT"}
         if key.kid is not None:
             header["kid"] = key.kid
@@ -652,9 +652,9 @@ class JWTVerifier:
         self.audience = audience
         self.leeway = leeway
         self.max_age = max_age
-        self.required_claims = list(dict.fromkeys(("exp", *required_claims)))
+        self.required_claims: list[str] = list(dict.fromkeys(("exp", *required_claims)))
         self.max_token_bytes = max_token_bytes
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
 
     def _candidates(self, kid: object, alg: str) -> list[_Candidate]:
         if kid is not None and not isinstance(kid, str):
@@ -803,18 +803,18 @@ class JWKSClient:
                 f"algorithms must be asymmetric algorithms, got {list(algorithms)!r}"
             )
         self.url = url
-        self.algorithms = tuple(algorithms)
-        self.cache_ttl = float(cache_ttl)
-        self.min_refetch_interval = float(min_refetch_interval)
+        self.algorithms: tuple[Algorithm, ...] = tuple(algorithms)
+        self.cache_ttl: float = float(cache_ttl)
+        self.min_refetch_interval: float = float(min_refetch_interval)
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
         self._fetch = fetch or _default_fetch
         self._lock = threading.Lock()
         self._keys: list[JWTKey] = []
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
-        self.fetch_count = 0
+        self.fetch_count: int = 0
 
     def _parse(self, data: bytes) -> list[JWTKey]:
         try:

@@ -244,9 +244,9 @@ class LoginThrottle:
         backend: LockoutBackend | None = None,
         clock: Clock | Callable[[], float] = system_clock,
     ) -> None:
-        self.policy = policy or LockoutPolicy()
+        self.policy: LockoutPolicy = policy or LockoutPolicy()
         self.backend: LockoutBackend = backend if backend is not None else MemoryLockoutBackend()
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
 
     @staticmethod
     def key(account: str, client: str) -> str:

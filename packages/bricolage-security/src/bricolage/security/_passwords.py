@@ -340,7 +340,9 @@ class PasswordHasher:
         *,
         max_password_bytes: int = 4096,
     ) -> None:
-        self.parameters = parameters if parameters is not None else Argon2Parameters()
+        self.parameters: Argon2Parameters = (
+            parameters if parameters is not None else Argon2Parameters()
+        )
         if max_password_bytes < 64:
             raise ConfigurationError(
                 f"max_password_bytes must be at least 64, got {max_password_bytes!r}"

@@ -366,15 +366,15 @@ class RateLimiter:
                 f"got limit={limit!r}, period={period!r}"
             )
         try:
-            self.algorithm = RateAlgorithm(algorithm)
+            self.algorithm: RateAlgorithm = RateAlgorithm(algorithm)
         except ValueError:
             raise ConfigurationError(
                 f"unknown algorithm {algorithm!r}; use one of {[a.value for a in RateAlgorithm]}"
             ) from None
         self.limit = limit
-        self.period = float(period)
+        self.period: float = float(period)
         self.backend: RateLimitBackend = backend if backend is not None else MemoryBackend()
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
         self.name = name
 
     def hit(self, key: str, *, cost: int = 1) -> Decision:

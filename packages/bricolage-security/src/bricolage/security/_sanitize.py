@@ -62,13 +62,13 @@ class HTMLSanitizer:
         url_schemes: Iterable[str] = DEFAULT_URL_SCHEMES,
         link_rel: str = "noopener noreferrer nofollow",
     ) -> None:
-        self.tags = frozenset(t.lower() for t in tags)
+        self.tags: frozenset[str] = frozenset(t.lower() for t in tags)
         bad_tags = sorted(self.tags & FORBIDDEN_TAGS)
         if bad_tags:
             raise ConfigurationError(
                 f"tags {bad_tags} can run script or load active content; they cannot be allowed"
             )
-        self.attributes = {
+        self.attributes: dict[str, frozenset[str]] = {
             tag: frozenset(a.lower() for a in attrs) for tag, attrs in attributes.items()
         }
         for tag, names in self.attributes.items():
@@ -81,7 +81,7 @@ class HTMLSanitizer:
                 )
             if "rel" in names:
                 raise ConfigurationError("the 'rel' attribute is set by link_rel, not allowed")
-        self.url_schemes = frozenset(s.lower() for s in url_schemes)
+        self.url_schemes: frozenset[str] = frozenset(s.lower() for s in url_schemes)
         bad_schemes = sorted(self.url_schemes & _FORBIDDEN_SCHEMES)
         if bad_schemes:
             raise ConfigurationError(f"URL schemes {bad_schemes} can carry script; not allowed")

@@ -111,7 +111,7 @@ class TokenSigner:
             raise ConfigurationError(f"max_age must be positive seconds, got {max_age!r}")
         self.purpose = purpose
         self.max_age = max_age
-        self.clock = as_clock(clock)
+        self.clock: Clock = as_clock(clock)
         self.max_clock_skew = max_clock_skew
         self._keys = [derive_key(k, "TokenSigner") for k in keys]
         self._purpose_b64 = _b64(purpose.encode("utf-8"))
