@@ -36,8 +36,10 @@ ISS, AUD = "https://auth.example", "api"
 SECRET = b"0123456789abcdef0123456789abcdef"
 
 
-def measure_all(fns: dict[str, Callable[[], object]], batch: int) -> dict[str, tuple[float, int]]:
-    """Median seconds per call and peak traced bytes, for each callable.
+def measure_all(
+    fns: dict[str, Callable[[], object]], batch: int
+) -> dict[str, tuple[float, int, list[float]]]:
+    """Median seconds per call, peak traced bytes and the per-round times, per callable.
 
     The callables run interleaved, one batch each per round, so a change in the load of a
     shared machine hits ours and the peers alike instead of skewing the ratios.
@@ -60,17 +62,28 @@ def measure_all(fns: dict[str, Callable[[], object]], batch: int) -> dict[str, t
             fn()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        result[name] = (statistics.median(times[name]), peak)
+        result[name] = (statistics.median(times[name]), peak, times[name])
     return result
 
 
-def row(name: str, ours: tuple[float, int], peers: dict[str, tuple[float, int]]) -> list[str]:
-    """Markdown table rows: timings in microseconds, peaks in KiB, ratio ours / peer."""
+def row(
+    name: str,
+    ours: tuple[float, int, list[float]],
+    peers: dict[str, tuple[float, int, list[float]]],
+) -> list[str]:
+    """Markdown table rows: timings in microseconds, peaks in KiB, ratio ours / peer.
+
+    The ratio is the median of the per-round ratios (ours and the peer ran back to back in
+    each round); the spread is their interquartile range.
+    """
     lines = []
-    for peer, (peer_time, peer_mem) in peers.items():
+    for peer, (peer_time, peer_mem, peer_rounds) in peers.items():
+        ratios = sorted(o / p for o, p in zip(ours[2], peer_rounds, strict=True))
+        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
         lines.append(
             f"| {name} | {peer} | {ours[0] * 1e6:,.1f} | {peer_time * 1e6:,.1f} | "
-            f"{ours[0] / peer_time:.3f} | {ours[1] / 1024:,.0f} | {peer_mem / 1024:,.0f} |"
+            f"{statistics.median(ratios):.3f} | {quartiles[0]:.3f}-{quartiles[-1]:.3f} | "
+            f"{ours[1] / 1024:,.0f} | {peer_mem / 1024:,.0f} |"
         )
     return lines
 
@@ -189,10 +202,10 @@ def main() -> None:
     )
     print()
     print(
-        "| operation | peer | ours (µs) | peer (µs) | ratio ours/peer "
+        "| operation | peer | ours (µs) | peer (µs) | ratio ours/peer | ratio IQR "
         "| ours peak KiB | peer peak KiB |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     sections = sys.argv[1:] or ["passwords", "jwt"]
     lines = (passwords() if "passwords" in sections else []) + (
         jwts() if "jwt" in sections else []
