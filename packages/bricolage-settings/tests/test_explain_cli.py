@@ -319,3 +319,15 @@ def test_colour_on_a_terminal_and_none_with_no_color(project: Path) -> None:
     plain = _run_on_a_terminal(project, {"NO_COLOR": "1"})
     assert "database.host" in plain
     assert "\x1b[3" not in plain  # no foreground colours
+
+
+def test_shell_completion_offers_the_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("_BRICOLAGE_SETTINGS_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "bricolage-settings ex")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 0
+    assert "explain" in capsys.readouterr().out

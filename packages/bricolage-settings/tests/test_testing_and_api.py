@@ -174,4 +174,6 @@ def test_decoding_never_raises_and_keeps_undecodable_text(text: str) -> None:
         expected: object = json.loads(text)
     except ValueError:
         expected = text
-    assert decode_text(info, text, json_decode=lambda: json.loads(text)) == expected
+    result = decode_text(info, text, json_decode=lambda: json.loads(text))
+    # Compared as JSON text: "NaN" decodes to a float that is not equal to itself.
+    assert json.dumps(result) == json.dumps(expected)
