@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from auth_basics import create_app
+from auth_basics.security import lockout_policy
 from flask import Flask
 from flask.testing import FlaskClient
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from auth_basics import create_app
-
-from bricolage.security import Argon2Parameters, LockoutPolicy
+from bricolage.security import Argon2Parameters
 from bricolage.security.testing import FrozenClock
 
 
@@ -32,7 +29,7 @@ def app(tmp_path: Path, clock: FrozenClock) -> Flask:
             "ARGON2": Argon2Parameters.for_tests(),
             "CLOCK": clock,
             "LOGIN_RATE": (20, 60.0),
-            "LOCKOUT": LockoutPolicy(free_attempts=3, base_delay=30, max_delay=900),
+            "LOCKOUT": lockout_policy(free_attempts=3, first_delay=30, max_delay=900),
         }
     )
 

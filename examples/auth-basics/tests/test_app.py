@@ -8,9 +8,36 @@ import re
 from auth_basics.store import UserStore
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import csrf_token, post
+from werkzeug.test import TestResponse
 
 from bricolage.security.testing import FrozenClock
+
+
+# Driving the app through its forms, as a browser would.
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path, base_url="https://localhost").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def post(
+    client: FlaskClient,
+    path: str,
+    data: dict[str, str],
+    *,
+    ip: str = "198.51.100.7",
+    form: str | None = None,
+) -> TestResponse:
+    token = csrf_token(client, form or path)
+    return client.post(
+        path,
+        data={**data, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Origin": "https://localhost", "Sec-Fetch-Site": "same-origin"},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
 
 EMAIL, PASSWORD = "alice@example.com", "correct horse battery"
 
