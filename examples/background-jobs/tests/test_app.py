@@ -23,7 +23,6 @@ from playwright.sync_api import expect, sync_playwright
 from bricolage.jobs import Worker
 from bricolage.jobs.testing import RedisServer
 
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

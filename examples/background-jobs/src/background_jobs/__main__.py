@@ -41,7 +41,9 @@ def seed(queue: Queue) -> int:
     "--port", type=click.IntRange(0, 65535), default=0, help="Port [default: a free one]."
 )
 @click.option("--worker/--no-worker", default=True, help="Run a worker in this process.")
-@click.option("--seed/--no-seed", "seed_jobs", default=True, help="Start an empty queue with a few jobs.")
+@click.option(
+    "--seed/--no-seed", "seed_jobs", default=True, help="Start an empty queue with a few jobs."
+)
 def cli(url: str | None, host: str, port: int, worker: bool, seed_jobs: bool) -> None:
     """Serve a page that enqueues jobs, shows them live and re-queues dead ones."""
     console = Console(highlight=False)
@@ -59,7 +61,11 @@ def cli(url: str | None, host: str, port: int, worker: bool, seed_jobs: bool) ->
                 err.print(f"seeded {seeded} jobs")
         if worker:
             stack.enter_context(
-                working(Worker(queue, ["default", "reports"], concurrency=4, poll_interval=0.2, grace=5))
+                working(
+                    Worker(
+                        queue, ["default", "reports"], concurrency=4, poll_interval=0.2, grace=5
+                    )
+                )
             )
         url_shown = stack.enter_context(serving(app, host, port))
         err.print(f"backend {queue.backend!r}; Ctrl-C stops")

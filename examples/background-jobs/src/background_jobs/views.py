@@ -17,10 +17,11 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wrappers import Response as Redirect
 
 from background_jobs.app import queue_of
 from background_jobs.jobs import always_fails, count_words, flaky, slow_report
-from bricolage.jobs import JobNotFoundError, JobRecord, JobsError, JobState, Queue
+from bricolage.jobs import JobFunction, JobNotFoundError, JobRecord, JobsError, JobState, Queue
 
 pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__)
@@ -34,7 +35,7 @@ _SHOWN = [
     JobState.FAILED,
     JobState.CANCELLED,
 ]
-_KINDS = {
+_KINDS: dict[str, JobFunction[..., Any]] = {
     "count_words": count_words,
     "slow_report": slow_report,
     "flaky": flaky,
@@ -180,28 +181,28 @@ def enqueue() -> Any:
 
 
 @pages.post("/requeue/<job_id>")
-def requeue(job_id: str) -> Response:
+def requeue(job_id: str) -> Redirect:
     """Put one failed or dead job back in its queue."""
     _queue().requeue([job_id])
     return redirect(url_for("pages.index"), 303)
 
 
 @pages.post("/cancel/<job_id>")
-def cancel(job_id: str) -> Response:
+def cancel(job_id: str) -> Redirect:
     """Cancel a job that has not finished."""
     _queue().cancel(job_id)
     return redirect(url_for("pages.index"), 303)
 
 
 @pages.post("/dlq/requeue")
-def requeue_all() -> Response:
+def requeue_all() -> Redirect:
     """Re-queue every dead job."""
     _queue().requeue()
     return redirect(url_for("pages.index"), 303)
 
 
 @pages.post("/dlq/purge")
-def purge_all() -> Response:
+def purge_all() -> Redirect:
     """Forget every dead job."""
     _queue().purge()
     return redirect(url_for("pages.index"), 303)
