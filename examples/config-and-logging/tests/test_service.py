@@ -181,7 +181,7 @@ def test_the_demo_tour_prints_json_lines_one_url_and_stops_on_ctrl_c(tmp_path: P
             narration.append(line)
             if line.startswith("http://"):
                 break
-        status, body, _ = call(narration[-1].strip() + "/health")
+        status, body, _ = call(narration[-1].strip() + "health")
         assert (status, body) == (200, {"status": "ok"})
     finally:
         process.send_signal(signal.SIGINT)

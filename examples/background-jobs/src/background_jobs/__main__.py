@@ -47,7 +47,7 @@ def seed(queue: Queue) -> int:
 def cli(url: str | None, host: str, port: int, worker: bool, seed_jobs: bool) -> None:
     """Serve a page that enqueues jobs, shows them live and re-queues dead ones."""
     console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         app = create_app(url or default_url())
     except JobsError as error:

@@ -61,6 +61,7 @@ def _configure_logging(settings: ServiceSettings, renderer: str) -> None:
         service=settings.name,
         level=settings.log_level,
         renderer="json" if renderer == "json" else settings.log_format,
+        levels={"asyncio": "WARNING"},  # the worker's event loop chats at DEBUG
     )
 
 
@@ -139,7 +140,7 @@ def _serve(
             if command == "demo":
                 tour(service, config_dir or CONFIG_DIR)
             narration.print()
-            narration.print(service.url, markup=False)
+            narration.print(service.url + "/", markup=False)
             narration.print("Ctrl-C stops")
             deadline = None if duration is None else time.monotonic() + duration
             while deadline is None or time.monotonic() < deadline:
