@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,8 @@ SAMPLES = [
     "019-grayscale-image_grayscale-image.pdf",
     "026-latex-multicolumn_multicolumn.pdf",
 ]
+# An SGR sequence that sets a foreground colour (30-38, 90-97).
+COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|9[0-7])(?:;\d+)*m")
 SECRET = "005-libreoffice-writer-password_libreoffice-writer-password.pdf=openpassword"
 
 
@@ -70,6 +73,27 @@ def test_cli_index_and_search(
     assert "FILE=PASSWORD, got 'x'" in capsys.readouterr().err
     assert main(["search", str(tmp_path / "no-index"), "x"]) == 3
     assert main(["search", idx, "x", "--weight", "title=heavy"]) == 2
+    capsys.readouterr()
+    assert main(["search", idx, "[bold]lorem"]) == 0  # rich markup in a query is just text
+    assert "'[bold]lorem':" in capsys.readouterr().out
+
+
+def test_colours_on_a_terminal_unless_no_color(
+    tmp_path: Path,
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    idx = str(tmp_path / "colour-idx")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats the output as a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert main(["index", str(folder), "--index", idx, "--password", SECRET]) == 0
+    assert COLOUR.search(capsys.readouterr().out)  # "ok" in green
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["index", str(folder), "--index", idx, "--password", SECRET]) == 0
+    out = capsys.readouterr().out
+    assert "ok 005-libreoffice" in out
+    assert not COLOUR.search(out)  # bold may stay; colours go
 
 
 def test_search_with_phrases_boolean_and_weights(library: Library) -> None:

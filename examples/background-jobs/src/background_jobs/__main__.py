@@ -68,7 +68,7 @@ def cli(url: str | None, host: str, port: int, worker: bool, seed_jobs: bool) ->
                 )
             )
         url_shown = stack.enter_context(serving(app, host, port))
-        err.print(f"backend {queue.backend!r}; Ctrl-C stops")
+        err.print(f"backend {queue.backend!r}; Ctrl-C stops", markup=False)
         console.print(url_shown, soft_wrap=True)
         try:
             threading.Event().wait()

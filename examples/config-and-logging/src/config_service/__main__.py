@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bricolage.logging import configure
@@ -30,7 +31,7 @@ narration = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _say(text: str) -> None:
-    narration.print(f"\n[bold]==[/] {text}")
+    narration.print(f"\n[bold]==[/] {escape(text)}")
 
 
 def _call(base: str, path: str, *, method: str = "GET", request_id: str | None = None) -> object:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bricolage.search import PdfResult, QueryError, SearchError
@@ -101,7 +102,7 @@ def print_hits(library: Library, query: str, **options: float | bool | int) -> N
         total, hits = library.search(query, **options)  # type: ignore[arg-type]
     except (QueryError, SearchError) as error:
         raise click.UsageError(str(error)) from None
-    out.print(f"{query!r}: [bold]{total}[/] matching page(s)", markup=True)
+    out.print(f"{escape(repr(query))}: [bold]{total}[/] matching page(s)")
     for hit in hits:
         out.print(
             f"  {hit.rank}. {hit.title}  [{hit.file}, page {hit.page}]", markup=False, end=""
