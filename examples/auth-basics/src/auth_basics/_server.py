@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -26,17 +27,25 @@ class _Deferred:
 
 @contextmanager
 def serving(
-    make_app: Callable[[int], WSGIApp], host: str = "127.0.0.1", port: int = 0
+    make_app: Callable[[int], WSGIApp],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[str]:
-    """Bind ``host:port`` (0: a free port), serve ``make_app(port)`` in a thread, yield the URL."""
+    """Bind ``host:port`` (0: a free port), serve ``make_app(port)`` in a thread, yield the URL.
+
+    With ``tls`` (a server-side context) it serves HTTPS.
+    """
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     deferred = _Deferred()
-    server = make_server(host, port, deferred, threaded=True)
+    server = make_server(host, port, deferred, threaded=True, ssl_context=tls)
+    scheme = "https" if tls is not None else "http"
     deferred.app = make_app(server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_port}/"
+        yield f"{scheme}://{host}:{server.server_port}/"
     finally:
         server.shutdown()
         server.server_close()
