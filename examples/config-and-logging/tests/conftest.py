@@ -31,7 +31,9 @@ def service(
     config_dir: Path, sink: MemorySink, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Service]:
     monkeypatch.delenv("SERVICE_PROFILE", raising=False)
-    running = Service(config_dir=config_dir, port=0, poll_interval=0.05)
+    running = Service(
+        config_dir=config_dir, port=0, poll_interval=0.05, data_dir=config_dir.parent / "data"
+    )
     running.start()
     yield running
     running.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from config_service.service import Service
+from playwright.sync_api import expect, sync_playwright
 
 from bricolage.logging import MemorySink, schema
 
@@ -130,7 +132,7 @@ def test_settings_page_shows_provenance_and_masks_the_token(
 ) -> None:
     monkeypatch.setenv("SERVICE_API_TOKEN", "very-secret-token")
     monkeypatch.setenv("SERVICE_DATABASE__POOL_SIZE", "9")
-    with Service(config_dir=config_dir, port=0) as running:
+    with Service(config_dir=config_dir, port=0, data_dir=config_dir.parent / "data") as running:
         status, body, _ = call(f"{running.url}/settings")
     assert status == 200
     rows = {row["field"]: row for row in body["fields"]}
@@ -142,28 +144,52 @@ def test_settings_page_shows_provenance_and_masks_the_token(
 
 
 def test_the_prod_profile_layers_over_the_base_file(config_dir: Path) -> None:
-    with Service(config_dir=config_dir, profile="prod", port=0) as running:
+    with Service(
+        config_dir=config_dir, profile="prod", port=0, data_dir=config_dir.parent / "data"
+    ) as running:
         settings = running.live.current
     assert settings.database.pool_size == 20
     assert settings.allowed_origins == ["https://example.org"]
     assert settings.name == "config-service"  # from the base file
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, data: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "config_service", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "CONFIG_SERVICE_DATA": str(data), **(env or {})},
         check=False,
     )
 
 
-def test_the_demo_tour_runs_and_prints_valid_json_lines() -> None:
-    result = _cli("demo", "--json", "--duration", "0")
-    assert result.returncode == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+def test_the_demo_tour_prints_json_lines_one_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config_service", "demo", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CONFIG_SERVICE_DATA": str(tmp_path), "NO_COLOR": "1"},
+    )
+    narration = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            narration.append(line)
+            if line.startswith("http://"):
+                break
+        status, body, _ = call(narration[-1].strip() + "health")
+        assert (status, body) == (200, {"status": "ok"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, rest = process.communicate(timeout=30)
+    err = "".join(narration) + rest
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    records = [json.loads(line) for line in out.splitlines() if line.strip()]
     validator = jsonschema.Draft202012Validator(schema())
     for record in records:
         validator.validate(record)
@@ -171,13 +197,55 @@ def test_the_demo_tour_runs_and_prints_valid_json_lines() -> None:
     assert {r["message"] for r in job_lines} >= {"request", "job started", "job finished"}
     assert any(r["message"] == "settings reloaded" for r in records)
     assert any(r["level"] == "error" and "heartbeat_seconds" in r["reason"] for r in records)
-    assert "hello, reloaded" in result.stderr
-    assert "**********" in result.stderr
+    assert records[-1]["message"] == "service stopped"
+    assert "hello, reloaded" in err
+    assert "**********" in err
+    # One URL, on standard error: standard output holds log lines only.
+    assert err.count("http://") == 1
+    assert "http://" not in out
 
 
-def test_bad_settings_exit_with_status_2_and_a_report() -> None:
-    result = _cli("run", "--duration", "0", env={"SERVICE_PORT": "not-a-port"})
+def test_bad_settings_exit_with_status_2_and_a_report(tmp_path: Path) -> None:
+    result = _cli("run", "--duration", "0", data=tmp_path, env={"SERVICE_PORT": "not-a-port"})
     assert result.returncode == 2
     assert "SERVICE_PORT" in result.stderr
     assert "not-a-port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_page_in_a_real_browser(service: Service, sink: MemorySink, tmp_path: Path) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            response = page.goto(service.url + "/")
+            assert response is not None
+            shown = page.locator("#correlation-id")
+            expect(shown).to_have_text(response.headers["x-request-id"])
+            expect(page.get_by_role("heading", level=1)).to_have_text("hello from dev")
+            expect(page.locator("#settings")).to_contain_text("settings.dev.toml")
+            expect(page.locator("#settings")).to_contain_text("**********")
+            page.get_by_role("button", name="Start a background job").focus()
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            service.jobs.wait()
+            page.goto(service.url + "/")
+            expect(page.locator("#jobs")).to_contain_text("succeeded")
+            expect(page.locator("#jobs")).to_contain_text(str(sum(i * i for i in range(10_000))))
+            page.screenshot(path=str(tmp_path / "config-and-logging.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "config-and-logging.png").stat().st_size > 1000
+    started = [r for r in sink.records() if r["message"] == "job started"]
+    posts = [r for r in sink.records() if r["message"] == "request" and r.get("method") == "POST"]
+    assert started[-1]["correlation_id"] == posts[-1]["correlation_id"]

@@ -51,8 +51,16 @@ def test_unknown_storage_is_refused() -> None:
 
 
 def test_the_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--latency", "0.05"])
-    out = capsys.readouterr().out
+    assert main(["--latency", "0.05"]) == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out  # no colour codes when stdout is not a terminal
+    assert err == ""
     assert "stale-while-revalidate" in out
     assert "revalidated" in out or "hit" in out
     assert "hit ratio" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--storage", "disk"]) == 2
+    assert "'disk'" in capsys.readouterr().err
+    assert main(["--latency", "-1"]) == 2

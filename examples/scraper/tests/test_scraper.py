@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
-from scraper import Crawler, CsvPipeline, Page, SqlitePipeline, make_client
+from scraper import Crawler, CrawlStats, CsvPipeline, Page, SqlitePipeline, make_client
 from scraper.__main__ import main
 from scraper.site import serve_site
 
@@ -19,12 +18,16 @@ from bricolage.http import MemoryStorage, SQLiteStorage
 
 @pytest.mark.anyio
 async def test_crawl_into_csv_and_sqlite(tmp_path: Path) -> None:
-    progress = io.StringIO()
+    progress: list[tuple[int, int, int, int]] = []
+
+    def on_progress(done: int, total: int, stats: CrawlStats) -> None:
+        progress.append((done, total, stats.from_cache, stats.failed))
+
     with serve_site(pages=12, latency=0.03) as site:
         csv_out, db_out = CsvPipeline(tmp_path / "p.csv"), SqlitePipeline(tmp_path / "p.db")
         async with make_client(MemoryStorage()) as client:
             crawler = Crawler(
-                client, [csv_out, db_out], concurrency=8, per_host=2, progress=progress
+                client, [csv_out, db_out], concurrency=8, per_host=2, on_progress=on_progress
             )
             stats = await crawler.run([site.url + "/"])
         csv_out.close()
@@ -44,7 +47,8 @@ async def test_crawl_into_csv_and_sqlite(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "p.db")
     assert db.execute("SELECT count(*) FROM pages WHERE status = 200").fetchone() == (14,)
     db.close()
-    assert "] 15/15 pages, 0 from cache, 0 failed\n" in progress.getvalue()
+    assert progress[-1] == (15, 15, 0, 0)
+    assert [done for done, *_ in progress] == sorted(done for done, *_ in progress)
 
 
 @pytest.mark.anyio
@@ -123,7 +127,7 @@ def test_pipelines_upsert(tmp_path: Path) -> None:
 
 
 def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(
+    status = main(
         [
             "--demo",
             "--csv",
@@ -134,6 +138,16 @@ def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             str(tmp_path / "c.db"),
         ]
     )
-    out = capsys.readouterr().out
+    assert status == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err  # no progress bar or colour when not a terminal
+    assert err == ""
     assert "fetched 42 pages (0 from the HTTP cache)" in out
     assert "fetched 42 pages (42 from the HTTP cache)" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "give start URLs or --demo" in capsys.readouterr().err
+    assert main(["--per-host", "0", "http://127.0.0.1:9/"]) == 2
+    assert "--per-host" in capsys.readouterr().err

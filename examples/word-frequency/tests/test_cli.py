@@ -96,8 +96,17 @@ def test_interactive_search(
     assert "slipstream" in out
 
 
-def test_progress_bar_on_long_runs(tmp_path: Path, abstracts: list[str]) -> None:
+def test_progress_bar_on_long_runs_on_a_terminal_only(
+    tmp_path: Path, abstracts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = _folder(tmp_path, abstracts[: PROGRESS_THRESHOLD + 10])
+    # Not a terminal (a log, a pipe): no bar, no control characters, in either stream.
+    status, out, err = _run("analyze", str(folder), "--quiet")
+    assert status == 0
+    assert err == ""
+    assert "\x1b" not in out
+    # A terminal (rich believes FORCE_COLOR): the bar is drawn while the work runs.
+    monkeypatch.setenv("FORCE_COLOR", "1")
     status, _, err = _run("analyze", str(folder), "--quiet")
     assert status == 0
     assert "counting" in err
@@ -106,21 +115,28 @@ def test_progress_bar_on_long_runs(tmp_path: Path, abstracts: list[str]) -> None
     assert err == ""
 
 
-def test_bad_input_exits_2_with_a_message(tmp_path: Path) -> None:
+def test_bad_input_exits_with_the_documented_code_and_a_message(tmp_path: Path) -> None:
     status, _, err = _run("analyze", str(tmp_path / "missing"))
-    assert status == 2
+    assert status == 3  # not found
     assert "is not a folder" in err
     (tmp_path / "empty").mkdir()
     status, _, err = _run("analyze", str(tmp_path / "empty"))
-    assert status == 2
+    assert status == 3
     assert "no file in" in err
     (tmp_path / "stop").mkdir()
     (tmp_path / "stop" / "a.txt").write_text("the and of")
     status, _, err = _run("analyze", str(tmp_path / "stop"))
+    assert status == 1  # the work failed: nothing left to count
+    assert "vocabulary" in err
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text("wings and engines")
+    status, _, err = _run("analyze", str(tmp_path / "ok"), "--report", str(tmp_path / "r.pdf"))
+    assert status == 2  # usage: no such report format
+    assert "r.pdf" in err or ".pdf" in err
+    status, _, err = _run("analyze", str(tmp_path / "ok"), "--tf", "loud")
     assert status == 2
-    assert "empty vocabulary" in err
-    status, _, err = _run("analyze", str(tmp_path / "stop"), "--report", str(tmp_path / "r.pdf"))
-    assert status == 2
+    assert "'loud'" in err
+    assert "Traceback" not in err
 
 
 def test_analyze_api_and_ngrams(tmp_path: Path, abstracts: list[str]) -> None:

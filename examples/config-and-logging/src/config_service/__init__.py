@@ -5,6 +5,7 @@ lines that carry one correlation id through a web request and the background wor
 starts.
 """
 
-from config_service.service import Service, ServiceSettings, create_app
+from config_service.app import create_app
+from config_service.service import Service, ServiceSettings
 
 __all__ = ["Service", "ServiceSettings", "create_app"]

@@ -1,35 +1,34 @@
-"""The service: settings, a WSGI application, a heartbeat thread and background jobs."""
+"""The service: settings, a Flask application, a job queue with its worker, a heartbeat."""
 
 from __future__ import annotations
 
-import json
-import logging
-import socketserver
+import contextlib
+import os
 import threading
-import uuid
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from pydantic import BaseModel, Field, SecretStr
 
-from bricolage.logging import (
-    WSGICorrelationMiddleware,
-    carry_context,
-    correlation_scope,
-    get_correlation_id,
-    get_logger,
-    new_correlation_id,
-)
+from bricolage.jobs import Worker
+from bricolage.logging import correlation_scope, get_logger, new_correlation_id
 from bricolage.settings import LiveSettings, Settings, SettingsConfigDict, SettingsError
+from config_service._server import Server, working
+from config_service.app import create_app
+from config_service.jobs import Jobs
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 log = get_logger("config_service")
 
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+def default_data_dir() -> Path:
+    """``$CONFIG_SERVICE_DATA``, or ``bricolage-config-service`` in the user's data folder."""
+    override = os.environ.get("CONFIG_SERVICE_DATA")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bricolage-config-service"
 
 
 class DatabaseSettings(BaseModel):
@@ -63,96 +62,10 @@ class ServiceSettings(Settings):
     database: DatabaseSettings = DatabaseSettings()
 
 
-def _json(start_response: StartResponse, status: str, body: object) -> list[bytes]:
-    data = json.dumps(body, indent=2).encode()
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    )
-    return [data]
-
-
-class Jobs:
-    """Background jobs on threads that log under the correlation id of the request."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._threads: dict[str, threading.Thread] = {}
-        self.results: dict[str, str] = {}
-
-    def start(self, size: int) -> str:
-        job_id = uuid.uuid4().hex[:12]
-        worker = threading.Thread(
-            target=carry_context(self._run), args=(job_id, size), name=f"job-{job_id}"
-        )
-        with self._lock:
-            self._threads[job_id] = worker
-        worker.start()
-        return job_id
-
-    def _run(self, job_id: str, size: int) -> None:
-        job_log = log.bind(job_id=job_id)
-        job_log.info("job started", size=size)
-        total = sum(i * i for i in range(size))
-        with self._lock:
-            self.results[job_id] = str(total)
-        job_log.info("job finished", result=total)
-
-    def wait(self, timeout: float = 5.0) -> None:
-        with self._lock:
-            threads = list(self._threads.values())
-        for worker in threads:
-            worker.join(timeout)
-
-
-def create_app(live: LiveSettings[ServiceSettings], jobs: Jobs | None = None) -> WSGIApp:
-    """The WSGI application, wrapped in the correlation-id middleware.
-
-    Every request reads ``live.current`` afresh, so a reload shows at the next request.
-    """
-    jobs = jobs if jobs is not None else Jobs()
-
-    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        settings = live.current
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "/")
-        log.info("request", method=method, path=path)
-        if method == "GET" and path == "/":
-            return _json(
-                start_response,
-                "200 OK",
-                {
-                    "greeting": settings.greeting,
-                    "service": settings.name,
-                    "correlation_id": get_correlation_id(),
-                },
-            )
-        if method == "GET" and path == "/settings":
-            explanation = settings.explain().as_dict()
-            return _json(start_response, "200 OK", explanation)
-        if method == "POST" and path == "/jobs":
-            job_id = jobs.start(size=10_000)
-            return _json(start_response, "202 Accepted", {"job_id": job_id})
-        if method == "GET" and path == "/health":
-            return _json(start_response, "200 OK", {"status": "ok"})
-        log.warning("not found", method=method, path=path)
-        return _json(start_response, "404 Not Found", {"error": f"no route {method} {path}"})
-
-    return WSGICorrelationMiddleware(app)
-
-
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Access lines go through the JSON logger instead of stderr."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logging.getLogger("config_service.access").debug(format, *args)
-
-
 class Service:
-    """The running service: live settings, HTTP server, heartbeat thread.
+    """The running service: live settings, HTTP server, job queue and worker, heartbeat.
+
+    The job queue is a SQLite file, ``jobs.db`` in ``data_dir``.
 
     >>> # see tests/ and __main__.py for use; it binds a port, so no doctest here
     """
@@ -164,6 +77,7 @@ class Service:
         profile: str | None = None,
         port: int | None = None,
         poll_interval: float = 0.5,
+        data_dir: Path | None = None,
     ) -> None:
         overrides: dict[str, Any] = {} if port is None else {"port": port}
         self.live = LiveSettings(
@@ -174,44 +88,46 @@ class Service:
             **overrides,
         )
         self.live.subscribe(self._reloaded)
-        self.jobs = Jobs()
+        self.data_dir = data_dir if data_dir is not None else default_data_dir()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.jobs = Jobs(f"sqlite:///{self.data_dir / 'jobs.db'}")
+        self._worker = Worker(self.jobs.queue, ["service"], concurrency=2, poll_interval=0.05)
+        self._running = contextlib.ExitStack()
         self._poll_interval = poll_interval
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
         settings = self.live.current
-        self.server = make_server(
-            settings.host,
-            settings.port,
-            create_app(self.live, self.jobs),
-            server_class=_ThreadingServer,
-            handler_class=_QuietHandler,
-        )
-        self._serve = threading.Thread(target=self.server.serve_forever, name="http")
+        self.app = create_app(self.live, self.jobs)
+        try:
+            self.server = Server(self.app, settings.host, settings.port)
+        except OSError:
+            self.jobs.close()
+            raise
 
     @property
     def url(self) -> str:
-        host = self.server.server_address[0]
-        return f"http://{host!s}:{self.server.server_port}"
+        """Where the service answers, without a trailing slash."""
+        return self.server.url
 
     def start(self) -> None:
         settings = self.live.current
         log.info(
             "service starting",
-            url=self.url,
+            port=self.server.port,
             profile=settings.explain().profile,
             database=settings.database.url,
         )
         self.live.start(interval=self._poll_interval)
-        self._serve.start()
+        self._running.enter_context(working(self._worker))
+        self.server.start()
         self._heartbeat.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
         self.live.stop()
-        self.jobs.wait()
-        self._serve.join(5)
+        self._running.close()  # the worker finishes what it runs, then stops
+        self.jobs.close()
         self._heartbeat.join(5)
         log.info("service stopped")
 
@@ -225,7 +141,7 @@ class Service:
     def _beat(self) -> None:
         while not self._stop.wait(self.live.current.heartbeat_seconds):
             with correlation_scope(new_correlation_id()):
-                log.debug("heartbeat", jobs_done=len(self.jobs.results))
+                log.debug("heartbeat", jobs_done=self.jobs.done())
 
     @staticmethod
     def _reloaded(old: ServiceSettings, new: ServiceSettings) -> None:

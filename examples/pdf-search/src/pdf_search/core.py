@@ -23,6 +23,14 @@ class SearchHit:
     snippet_html: str
 
 
+def pdf_files(folder: str | Path) -> list[Path]:
+    """The PDFs below ``folder`` (recursively), sorted; ``NotADirectoryError`` if no folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+
+
 class Library:
     """A folder-backed index of PDF pages."""
 
@@ -37,10 +45,7 @@ class Library:
         on_result: Callable[[PdfResult], None] | None = None,
     ) -> list[PdfResult]:
         """Index every PDF below ``folder`` (recursively); one result per file."""
-        root = Path(folder)
-        if not root.is_dir():
-            raise NotADirectoryError(f"{root} is not a folder")
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+        files = pdf_files(folder)
         with self.index.writer(timeout=10) as writer:
             return index_pdfs(writer, files, passwords=passwords, on_result=on_result)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import TextIO
+from typing import Any
 from urllib.robotparser import RobotFileParser
 
 import anyio
@@ -27,6 +28,19 @@ from scraper.pipelines import Page, Pipeline
 USER_AGENT = "bricolage-scraper/0.1"
 
 
+def retry_policy(max_attempts: int, initial: float, maximum: float) -> RetryPolicy:
+    """A retry policy in the collection's vocabulary, or the older names of bricolage-http."""
+    if "initial" in inspect.signature(RetryPolicy).parameters:
+        options: dict[str, Any] = {
+            "max_attempts": max_attempts,
+            "initial": initial,
+            "maximum": maximum,
+        }
+    else:
+        options = {"attempts": max_attempts, "base_delay": initial, "max_delay": maximum}
+    return RetryPolicy(**options)
+
+
 def make_client(
     storage: CacheStorage | None = None,
     *,
@@ -36,7 +50,7 @@ def make_client(
 ) -> httpx.AsyncClient:
     """An async client that retries what is safe and caches what the site allows."""
     retrying = AsyncRetryTransport(
-        transport, policy=retry or RetryPolicy(attempts=4, base_delay=0.05, max_delay=1.0)
+        transport, policy=retry or retry_policy(max_attempts=4, initial=0.05, maximum=1.0)
     )
     cache = AsyncCacheTransport(retrying, storage=MemoryStorage() if storage is None else storage)
     return httpx.AsyncClient(
@@ -100,7 +114,8 @@ class Crawler:
         concurrency: workers in flight at once, over all hosts.
         per_host: requests in flight at once to one host.
         delay: seconds between the starts of two requests to one host.
-        progress: where to draw the progress line (``None``: nowhere).
+        on_progress: called as ``on_progress(done, total, stats)`` after each page (the
+            command line draws its progress bar with it).
     """
 
     def __init__(
@@ -112,7 +127,7 @@ class Crawler:
         concurrency: int = 8,
         per_host: int = 2,
         delay: float = 0.0,
-        progress: TextIO | None = None,
+        on_progress: Callable[[int, int, CrawlStats], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if per_host < 1 or concurrency < 1 or max_pages < 1:
@@ -126,7 +141,7 @@ class Crawler:
         self.concurrency = concurrency
         self.per_host = per_host
         self.delay = delay
-        self.progress = progress
+        self.on_progress = on_progress
         self._clock = clock
         self._hosts: dict[str, _Host] = {}
         self._seen: set[str] = set()
@@ -146,7 +161,7 @@ class Crawler:
             for _ in range(self.concurrency):
                 group.start_soon(self._worker, receive.clone(), send)
             receive.close()
-        self._draw(final=True)
+        self._report()
         return self.stats
 
     def _enqueue(self, send: MemoryObjectSendStream[str], url: str) -> None:
@@ -165,7 +180,7 @@ class Crawler:
                     await self._crawl(url, send)
                 finally:
                     self._pending -= 1
-                    self._draw()
+                    self._report()
                     if self._pending == 0:
                         await send.aclose()
 
@@ -234,18 +249,8 @@ class Crawler:
             if target.scheme in ("http", "https") and target.host in self._allowed_hosts:
                 self._enqueue(send, str(target))
 
-    def _draw(self, final: bool = False) -> None:
-        if self.progress is None:
-            return
-        done = self.stats.fetched + self.stats.disallowed
-        total = len(self._seen)
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "." * (width - filled)
-        self.progress.write(
-            f"\r[{bar}] {done}/{total} pages, {self.stats.from_cache} from cache, "
-            f"{self.stats.failed} failed"
-        )
-        if final:
-            self.progress.write("\n")
-        self.progress.flush()
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(
+                self.stats.fetched + self.stats.disallowed, len(self._seen), self.stats
+            )

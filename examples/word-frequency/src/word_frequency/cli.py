@@ -1,96 +1,184 @@
-"""``word-frequency``: analyse a folder, export a report, search interactively."""
+"""``word-frequency``: analyse a folder, export a report, search interactively.
+
+Exit codes: 0 ok, 1 the work failed (e.g. nothing left to count), 2 usage error,
+3 not found (no such folder, or no file matches), 130 interrupted.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from tqdm import tqdm
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from bricolage.tfidf import SimilarityIndex, TfidfError, run_repl
-from word_frequency.analysis import Analysis, analyze, no_progress
+from bricolage.tfidf import ConfigurationError, SimilarityIndex, TfidfError, run_repl
+from word_frequency.analysis import Analysis, analyze
 
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 200  # files; below this a run is short and shows no bar
+FAILED, USAGE, NOT_FOUND, INTERRUPTED = 1, 2, 3, 130
 
 
-def _progress_bar(stream: TextIO) -> object:
-    def progress(items: Iterable[T], label: str, total: int) -> Iterable[T]:
-        if total < PROGRESS_THRESHOLD:
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Where output goes: ``out`` for results, ``err`` for progress and errors."""
+
+    out: Console
+    err: Console
+    stdin: TextIO
+    stdout: TextIO | None
+
+
+def _streams() -> Streams:
+    streams = click.get_current_context().obj
+    assert isinstance(streams, Streams)
+    return streams
+
+
+class _Bar:
+    """The progress hook :func:`analyze` takes: a rich bar on a terminal, else nothing."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.console = console
+        self.enabled = enabled and console.is_terminal
+
+    def __call__(self, items: Iterable[T], label: str, total: int) -> Iterable[T]:
+        if not self.enabled or total < PROGRESS_THRESHOLD:
             return items
-        return tqdm(items, desc=label, total=total, unit="file", file=stream, leave=False)
+        return self._track(items, label, total)
 
-    return progress
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="word-frequency", description="TF and TF-IDF over a folder of text files."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def corpus_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("folder", type=Path)
-        command.add_argument("--glob", default="**/*.txt", help="which files (**/*.txt)")
-        command.add_argument(
-            "--tf", default="raw", choices=["raw", "frequency", "log", "boolean", "augmented"]
+    def _track(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
+        progress = Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files"),
+            console=self.console,
+            transient=True,
         )
-        command.add_argument(
-            "--idf", default="smooth", choices=["smooth", "plain", "probabilistic", "none"]
-        )
-        command.add_argument("--stop-words", default="english", help="'english' or 'none'")
-        command.add_argument("--ngram", type=int, nargs=2, default=(1, 1), metavar=("MIN", "MAX"))
-        command.add_argument("--min-df", type=int, default=1)
-        command.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-    run = commands.add_parser("analyze", help="top terms per document, and a report")
-    corpus_options(run)
-    run.add_argument("--top", type=int, default=10, help="terms per document")
-    run.add_argument(
-        "--report", type=Path, action="append", default=[], help="write a .csv/.json/.html"
-    )
-    run.add_argument("--quiet", action="store_true", help="print no table")
-    search = commands.add_parser("search", help="interactive search (or --query)")
-    corpus_options(search)
-    search.add_argument("--query", help="answer one query and exit")
-    search.add_argument("--top", type=int, default=10, help="results per query")
-    demo = commands.add_parser("demo", help="the Cranfield collection, end to end")
-    demo.add_argument(
-        "--out",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "word-frequency-demo",
-        help="folder for the reports (default: word-frequency-demo in the temporary folder)",
-    )
-    return parser
+        with progress:
+            yield from progress.track(items, total=total, description=label)
 
 
-def _analysis(args: argparse.Namespace, err: TextIO, k: int) -> Analysis:
-    progress = no_progress if args.no_progress else _progress_bar(err)
+def _corpus_options(function: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.argument("folder", type=click.Path(path_type=Path)),
+        click.option("--glob", default="**/*.txt", show_default=True, help="Which files."),
+        click.option(
+            "--tf",
+            type=click.Choice(["raw", "frequency", "log", "boolean", "augmented"]),
+            default="raw",
+            show_default=True,
+        ),
+        click.option(
+            "--idf",
+            type=click.Choice(["smooth", "plain", "probabilistic", "none"]),
+            default="smooth",
+            show_default=True,
+        ),
+        click.option("--stop-words", default="english", show_default=True, help="Or 'none'."),
+        click.option(
+            "--ngram", type=(int, int), default=(1, 1), metavar="MIN MAX", show_default=True
+        ),
+        click.option("--min-df", type=click.IntRange(min=1), default=1, show_default=True),
+        click.option(
+            "--progress/--no-progress",
+            default=True,
+            help="A progress bar on long runs (only ever on a terminal).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _analysis(
+    folder: Path,
+    *,
+    k: int,
+    glob: str,
+    tf: str,
+    idf: str,
+    stop_words: str,
+    ngram: tuple[int, int],
+    min_df: int,
+    progress: bool,
+) -> Analysis:
     return analyze(
-        args.folder,
-        pattern=args.glob,
+        folder,
+        pattern=glob,
         k=k,
-        tf=args.tf,
-        idf=None if args.idf == "none" else args.idf,
-        stop_words=None if args.stop_words.lower() == "none" else args.stop_words,
-        ngram_range=tuple(args.ngram),
-        min_df=args.min_df,
-        progress=progress,  # type: ignore[arg-type]
+        tf=tf,
+        idf=None if idf == "none" else idf,
+        stop_words=None if stop_words.lower() == "none" else stop_words,
+        ngram_range=ngram,
+        min_df=min_df,
+        progress=_Bar(_streams().err, progress),
     )
 
 
-def _print_table(analysis: Analysis, out: TextIO) -> None:
+def _print_table(analysis: Analysis, out: Console) -> None:
     for doc in analysis.documents:
-        print(f"== {doc.document} ({doc.n_tokens} terms)", file=out)
+        out.print(f"== {doc.document} ({doc.n_tokens} terms)", markup=False)
         tf = ", ".join(f"{t.term} {t.weight:g}" for t in doc.top_tf)
         tfidf = ", ".join(f"{t.term} {t.weight:.3f}" for t in doc.top_tfidf)
-        print(f"   TF:     {tf}", file=out)
-        print(f"   TF-IDF: {tfidf}", file=out)
+        out.print(f"   TF:     {tf}", markup=False)
+        out.print(f"   TF-IDF: {tfidf}", markup=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """TF and TF-IDF over a folder of text files."""
+
+
+@cli.command(name="analyze")
+@_corpus_options
+@click.option("--top", type=click.IntRange(min=1), default=10, help="Terms per document.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Write a .csv, .json or .html report (repeatable).",
+)
+@click.option("--quiet", is_flag=True, help="Print no table.")
+def analyze_command(
+    folder: Path, top: int, report: tuple[Path, ...], quiet: bool, **options: object
+) -> None:
+    """Top terms per document by TF and TF-IDF, and reports."""
+    out = _streams().out
+    analysis = _analysis(folder, k=top, **options)  # type: ignore[arg-type]
+    if not quiet:
+        _print_table(analysis, out)
+    for path in report:
+        written = analysis.report(top, f"Word frequencies of {folder.name}").write(path)
+        out.print(f"wrote {written}", markup=False)
+    terms = len(analysis.vectorizer.get_feature_names_out())
+    out.print(f"{len(analysis.documents)} documents, {terms} terms")
+
+
+@cli.command()
+@_corpus_options
+@click.option("--query", help="Answer one query and exit.")
+@click.option("--top", type=click.IntRange(min=1), default=10, help="Results per query.")
+def search(folder: Path, query: str | None, top: int, **options: object) -> None:
+    """Search the folder by cosine similarity: interactive, or one --query."""
+    streams = _streams()
+    analysis = _analysis(folder, k=top, **options)  # type: ignore[arg-type]
+    index: SimilarityIndex = analysis.index()
+    if query is not None:
+        for hit in index.search(query, top):
+            streams.out.print(f"{hit.rank:>3}. {hit.score:.4f}  {hit.document}", markup=False)
+        return
+    streams.out.print(f"{len(index)} documents indexed; type words to search, :help for commands")
+    run_repl(index, stdin=streams.stdin, stdout=streams.stdout or sys.stdout, k=top)
 
 
 def _demo_data() -> Path:
@@ -100,7 +188,8 @@ def _demo_data() -> Path:
     return data / "ir" / "cranfield" / "cran.all.1400"
 
 
-def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+@contextmanager
+def _cranfield() -> Iterator[Path]:
     source = _demo_data()
     if not source.is_file():
         raise FileNotFoundError(f"the demo needs the Cranfield collection at {source}")
@@ -110,47 +199,45 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         folder.mkdir()
         for number, record in enumerate(records, start=1):
             (folder / f"cran-{number:04}.txt").write_text(record.partition(".W\n")[2])
-        target = args.out
-        target.mkdir(parents=True, exist_ok=True)
-        argv = ["analyze", str(folder), "--top", "5", "--quiet"]
-        for suffix in ("html", "csv", "json"):
-            argv += ["--report", str(target / f"cranfield-report.{suffix}")]
-        status = main(argv, stdout=out, stderr=err)
+        yield folder
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(tempfile.gettempdir()) / "word-frequency-demo",
+    help="Folder for the reports [default: word-frequency-demo in the temporary folder].",
+)
+@click.pass_context
+def demo(ctx: click.Context, out: Path) -> None:
+    """The Cranfield collection end to end: analysis, three reports, a search."""
+    with _cranfield() as folder:
+        out.mkdir(parents=True, exist_ok=True)
+        reports = [out / f"cranfield-report.{suffix}" for suffix in ("html", "csv", "json")]
+        ctx.invoke(
+            analyze_command,
+            folder=folder,
+            top=5,
+            report=tuple(reports),
+            quiet=True,
+            **_defaults(),
+        )
         query = "what similarity laws must be obeyed when constructing aeroelastic models"
-        print(f"\nsearch: {query}", file=out)
-        main(
-            ["search", str(folder), "--query", query, "--top", "5", "--no-progress"],
-            stdout=out,
-            stderr=err,
-        )
-        return status
+        _streams().out.print(f"\nsearch: {query}", markup=False)
+        ctx.invoke(search, folder=folder, query=query, top=5, **_defaults())
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.command == "demo":
-        return _demo(args, out, err)
-    if args.command == "analyze":
-        analysis = _analysis(args, err, args.top)
-        if not args.quiet:
-            _print_table(analysis, out)
-        for path in args.report:
-            report = analysis.report(args.top, f"Word frequencies of {args.folder.name}")
-            print(f"wrote {report.write(path)}", file=out)
-        print(
-            f"{len(analysis.documents)} documents, "
-            f"{len(analysis.vectorizer.get_feature_names_out())} terms",
-            file=out,
-        )
-        return 0
-    analysis = _analysis(args, err, args.top)
-    index: SimilarityIndex = analysis.index()
-    if args.query is not None:
-        for hit in index.search(args.query, args.top):
-            print(f"{hit.rank:>3}. {hit.score:.4f}  {hit.document}", file=out)
-        return 0
-    print(f"{len(index)} documents indexed; type words to search, :help for commands", file=out)
-    run_repl(index, stdin=sys.stdin, stdout=out, k=args.top)
-    return 0
+def _defaults() -> dict[str, object]:
+    return {
+        "glob": "**/*.txt",
+        "tf": "raw",
+        "idf": "smooth",
+        "stop_words": "english",
+        "ngram": (1, 1),
+        "min_df": 1,
+        "progress": True,
+    }
 
 
 def main(
@@ -159,12 +246,34 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the command line; 0 on success, 2 on bad input."""
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
-    args = _parser().parse_args(argv)
+    """Run the command line and return its exit code (see the module's docstring)."""
+    streams = Streams(
+        out=Console(file=stdout, highlight=False, soft_wrap=True),
+        err=Console(file=stderr, stderr=stderr is None, highlight=False, soft_wrap=True),
+        stdin=sys.stdin,
+        stdout=stdout,
+    )
     try:
-        return _run(args, out, err)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="word-frequency",
+            standalone_mode=False,
+            obj=streams,
+        )
+    except click.ClickException as error:
+        error.show(file=stderr if stderr is not None else sys.stderr)
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        return INTERRUPTED
+    except FileNotFoundError as error:
+        streams.err.print(f"word-frequency: error: {error}", markup=False)
+        return NOT_FOUND
+    except ConfigurationError as error:
+        streams.err.print(f"word-frequency: error: {error}", markup=False)
+        return USAGE
     except (TfidfError, OSError) as error:
-        print(f"word-frequency: error: {error}", file=err)
-        return 2
+        streams.err.print(f"word-frequency: error: {error}", markup=False)
+        return FAILED
+    return 0
