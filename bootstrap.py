@@ -29,6 +29,8 @@ def _bin(name: str) -> Path:
 
 
 SYSTEM_PACKAGES = ROOT / "system-packages.txt"
+# Sessions whose tests start servers or browsers from system-packages.txt.
+_NEEDS_SYSTEM_PACKAGES = ("ci", "tests", "examples", "wheeltest", "conformance", "mutation")
 
 
 def _system_packages() -> list[str]:
@@ -90,12 +92,19 @@ def main(argv: list[str]) -> int:
         subprocess.run(
             [str(_bin("python")), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True
         )
-    if not argv or any(a in {"ci", "tests", "examples"} or a.startswith("tests(") for a in argv):
+    if not argv or any(a.startswith(_NEEDS_SYSTEM_PACKAGES) for a in argv):
         _ensure_system_packages()
     env = dict(os.environ)
     env["PATH"] = f"{_bin('python').parent}{os.pathsep}{env.get('PATH', '')}"
     command = [str(_bin("nox")), "--noxfile", str(ROOT / "noxfile.py"), *argv]
-    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached nox and the demo as well (one process group): let them stop
+            # cleanly and report their own exit code instead of a traceback from here.
+            continue
 
 
 if __name__ == "__main__":
