@@ -33,7 +33,7 @@ class Origin(Protocol):
     def hits(self, name: str) -> int: ...
 
 
-FAST = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05, retry_after_cap=5)
+FAST = RetryPolicy(max_attempts=5, initial=0.01, maximum=0.05, retry_after_cap=5)
 
 
 def action(response: httpx.Response) -> str:
@@ -60,7 +60,7 @@ def test_retries_connection_resets(origin: Origin) -> None:
 
 
 def test_gives_up_on_resets_with_a_note(origin: Origin) -> None:
-    policy = RetryPolicy(attempts=2, base_delay=0.01)
+    policy = RetryPolicy(max_attempts=2, initial=0.01)
     with (
         httpx.Client(transport=RetryTransport(policy=policy)) as client,
         pytest.raises(httpx.TransportError) as info,
@@ -70,13 +70,14 @@ def test_gives_up_on_resets_with_a_note(origin: Origin) -> None:
 
 
 def test_honours_retry_after_on_429(origin: Origin) -> None:
-    slept: list[float] = []
-    transport = RetryTransport(policy=FAST, sleep=slept.append)
+    clock = FrozenClock()
+    slept = clock.sleeps
+    transport = RetryTransport(policy=FAST, clock=clock)
     with httpx.Client(transport=transport) as client:
         response = client.get(f"{origin.url}/ratelimit?id=l1&after=3")
     assert response.text == "ok after 429"
     assert slept == [3.0]
-    capped = RetryTransport(policy=RetryPolicy(retry_after_cap=1), sleep=slept.append)
+    capped = RetryTransport(policy=RetryPolicy(retry_after_cap=1), clock=clock)
     with httpx.Client(transport=capped) as client:
         response = client.get(f"{origin.url}/ratelimit?id=l2&after=30")
     assert response.status_code == 429
@@ -88,7 +89,7 @@ def test_honours_retry_after_on_429(origin: Origin) -> None:
 def test_read_timeouts_on_slow_bodies_are_retried(origin: Origin) -> None:
     attempts: list[int] = []
     transport = RetryTransport(
-        policy=RetryPolicy(attempts=2, base_delay=0.01),
+        policy=RetryPolicy(max_attempts=2, initial=0.01),
         on_attempt=lambda attempt: attempts.append(attempt.number),
     )
     with (
@@ -103,7 +104,7 @@ def test_read_timeouts_on_slow_bodies_are_retried(origin: Origin) -> None:
 def test_slow_bodies_after_the_headers_are_the_callers_to_read(origin: Origin) -> None:
     # The response is handed over once its headers arrive; a body that stalls later times
     # out in the caller's read, after the retry transport has returned.
-    transport = RetryTransport(policy=RetryPolicy(attempts=3, base_delay=0.01))
+    transport = RetryTransport(policy=RetryPolicy(max_attempts=3, initial=0.01))
     with (
         httpx.Client(transport=transport, timeout=0.2) as client,
         pytest.raises(httpx.ReadTimeout),
@@ -142,7 +143,7 @@ def test_vary_against_the_server(origin: Origin) -> None:
 def test_cache_over_retry_stack_and_stale_if_error(origin: Origin) -> None:
     clock = FrozenClock(time.time())
     transport = CacheTransport(
-        RetryTransport(policy=RetryPolicy(attempts=2, base_delay=0.01)), clock=clock
+        RetryTransport(policy=RetryPolicy(max_attempts=2, initial=0.01)), clock=clock
     )
     with httpx.Client(transport=transport) as client:
         url = f"{origin.url}/flaky?id=f1&cc=max-age%3D1,stale-if-error%3D60"
@@ -206,11 +207,11 @@ async def test_async_stack_against_the_server(origin: Origin, tmp_path: Path) ->
 @pytest.mark.anyio
 async def test_async_retry_after_and_timeouts(origin: Origin) -> None:
     clock = FrozenClock()
-    transport = AsyncRetryTransport(policy=FAST, sleep=clock.async_sleep)
+    transport = AsyncRetryTransport(policy=FAST, clock=clock)
     async with httpx.AsyncClient(transport=transport, timeout=0.2) as client:
         response = await client.get(f"{origin.url}/ratelimit?id=al&after=2")
         assert response.status_code == 200
         assert clock.sleeps == [2.0]
         with pytest.raises(httpx.ReadTimeout):
             await client.get(f"{origin.url}/slow?id=as&delay=0.5&where=headers")
-    assert origin.hits("as") == FAST.attempts
+    assert origin.hits("as") == FAST.max_attempts
