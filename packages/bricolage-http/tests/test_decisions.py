@@ -9,17 +9,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bricolage.http import (
-    Action,
-    CacheControl,
     CachedResponse,
     CachePolicy,
     CacheRule,
     PolicyError,
+)
+from bricolage.http.rfc9111 import (
+    DELTA_SECONDS_MAX,
+    CacheAction,
+    CacheControl,
     cache_key,
     conditional_headers,
     corrected_initial_age,
     current_age,
-    decide,
+    decide_cache_use,
     freshness_lifetime,
     invalidation_urls,
     make_entry,
@@ -30,7 +33,6 @@ from bricolage.http import (
     serve_stale_on_error,
     why_not_storable,
 )
-from bricolage.http._directives import DELTA_SECONDS_MAX
 
 PRIVATE = CachePolicy()
 SHARED = CachePolicy(shared=True)
@@ -220,9 +222,9 @@ def test_heuristic_needs_a_heuristically_cacheable_status_or_public() -> None:
 @given(lifetime=st.integers(0, 10**6), elapsed=st.integers(0, 2 * 10**6))
 def test_fresh_exactly_while_age_is_below_lifetime(lifetime: int, elapsed: int) -> None:
     entry = entry_with([("Cache-Control", f"max-age={lifetime}")])
-    lookup = decide(entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE)
-    assert (lookup.action is Action.HIT) == (elapsed < lifetime)
-    assert lookup.action in (Action.HIT, Action.REVALIDATE)
+    lookup = decide_cache_use(entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE)
+    assert (lookup.action is CacheAction.HIT) == (elapsed < lifetime)
+    assert lookup.action in (CacheAction.HIT, CacheAction.REVALIDATE)
 
 
 # --- storability -------------------------------------------------------------------------
@@ -311,10 +313,13 @@ def test_force_cache_rule_ignores_the_response_directives() -> None:
         policy=PRIVATE,
         rule=rule,
     )
-    assert decide(entry, request_cc=CacheControl(), now=29, policy=PRIVATE).action is Action.HIT
     assert (
-        decide(entry, request_cc=CacheControl(), now=31, policy=PRIVATE).action
-        is Action.REVALIDATE
+        decide_cache_use(entry, request_cc=CacheControl(), now=29, policy=PRIVATE).action
+        is CacheAction.HIT
+    )
+    assert (
+        decide_cache_use(entry, request_cc=CacheControl(), now=31, policy=PRIVATE).action
+        is CacheAction.REVALIDATE
     )
 
 
@@ -358,9 +363,9 @@ def lookup(
     request: str = "",
     policy: CachePolicy = PRIVATE,
     pragma: bool = False,
-) -> Action:
+) -> CacheAction:
     entry = entry_with(headers, policy=policy)
-    return decide(
+    return decide_cache_use(
         entry,
         request_cc=parse_cache_control(request or None),
         now=now,
@@ -371,36 +376,38 @@ def lookup(
 
 def test_request_directives() -> None:
     fresh = [("Cache-Control", "max-age=100")]
-    assert lookup(fresh, 10) is Action.HIT
-    assert lookup(fresh, 10, "no-cache") is Action.REVALIDATE
-    assert lookup(fresh, 10, pragma=True) is Action.REVALIDATE
-    assert lookup(fresh, 10, "max-age=5") is Action.REVALIDATE
-    assert lookup(fresh, 10, "max-age=50") is Action.HIT
-    assert lookup(fresh, 10, "min-fresh=95") is Action.REVALIDATE
-    assert lookup(fresh, 10, "min-fresh=50") is Action.HIT
-    assert lookup(fresh, 150, "max-stale=60") is Action.STALE
-    assert lookup(fresh, 170, "max-stale=60") is Action.REVALIDATE
-    assert lookup(fresh, 10**6, "max-stale") is Action.STALE
-    assert lookup(fresh, 150, "max-stale=60, max-age=120") is Action.REVALIDATE
-    assert lookup(fresh, 150, "only-if-cached") is Action.GATEWAY_TIMEOUT
-    assert lookup(fresh, 10, "only-if-cached") is Action.HIT
-    miss = decide(None, request_cc=parse_cache_control("only-if-cached"), now=0, policy=PRIVATE)
-    assert miss.action is Action.GATEWAY_TIMEOUT
+    assert lookup(fresh, 10) is CacheAction.HIT
+    assert lookup(fresh, 10, "no-cache") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, pragma=True) is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "max-age=5") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "max-age=50") is CacheAction.HIT
+    assert lookup(fresh, 10, "min-fresh=95") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "min-fresh=50") is CacheAction.HIT
+    assert lookup(fresh, 150, "max-stale=60") is CacheAction.STALE
+    assert lookup(fresh, 170, "max-stale=60") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10**6, "max-stale") is CacheAction.STALE
+    assert lookup(fresh, 150, "max-stale=60, max-age=120") is CacheAction.REVALIDATE
+    assert lookup(fresh, 150, "only-if-cached") is CacheAction.GATEWAY_TIMEOUT
+    assert lookup(fresh, 10, "only-if-cached") is CacheAction.HIT
+    miss = decide_cache_use(
+        None, request_cc=parse_cache_control("only-if-cached"), now=0, policy=PRIVATE
+    )
+    assert miss.action is CacheAction.GATEWAY_TIMEOUT
 
 
 def test_response_directives() -> None:
-    assert lookup([("Cache-Control", "max-age=100, no-cache")], 1) is Action.REVALIDATE
-    assert lookup([("Cache-Control", 'max-age=100, no-cache="x"')], 1) is Action.HIT
+    assert lookup([("Cache-Control", "max-age=100, no-cache")], 1) is CacheAction.REVALIDATE
+    assert lookup([("Cache-Control", 'max-age=100, no-cache="x"')], 1) is CacheAction.HIT
     must = [("Cache-Control", "max-age=10, must-revalidate")]
-    assert lookup(must, 20, "max-stale") is Action.REVALIDATE
+    assert lookup(must, 20, "max-stale") is CacheAction.REVALIDATE
     proxy = [("Cache-Control", "max-age=10, proxy-revalidate")]
-    assert lookup(proxy, 20, "max-stale") is Action.STALE
-    assert lookup(proxy, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    assert lookup(proxy, 20, "max-stale") is CacheAction.STALE
+    assert lookup(proxy, 20, "max-stale", policy=SHARED) is CacheAction.REVALIDATE
     s_maxage = [("Cache-Control", "s-maxage=10")]
-    assert lookup(s_maxage, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    assert lookup(s_maxage, 20, "max-stale", policy=SHARED) is CacheAction.REVALIDATE
     immutable = [("Cache-Control", "max-age=100, immutable")]
-    assert lookup(immutable, 10, "max-age=0") is Action.HIT
-    assert lookup(immutable, 10, "no-cache") is Action.REVALIDATE
+    assert lookup(immutable, 10, "max-age=0") is CacheAction.HIT
+    assert lookup(immutable, 10, "no-cache") is CacheAction.REVALIDATE
 
 
 @given(lifetime=st.integers(0, 1000), window=st.integers(0, 1000), elapsed=st.integers(0, 3000))
@@ -409,11 +416,11 @@ def test_stale_while_revalidate_window(lifetime: int, window: int, elapsed: int)
         [("Cache-Control", f"max-age={lifetime}, stale-while-revalidate={window}")], float(elapsed)
     )
     if elapsed < lifetime:
-        assert action is Action.HIT
+        assert action is CacheAction.HIT
     elif elapsed - lifetime <= window:
-        assert action is Action.STALE_WHILE_REVALIDATE
+        assert action is CacheAction.STALE_WHILE_REVALIDATE
     else:
-        assert action is Action.REVALIDATE
+        assert action is CacheAction.REVALIDATE
 
 
 @given(
@@ -489,7 +496,10 @@ def test_validators_and_not_modified_merge() -> None:
     assert merged.header("x-old") == "b"
     assert merged.header("content-type") == "x/y"
     assert merged.freshness_lifetime == 60
-    assert decide(merged, request_cc=CacheControl(), now=150, policy=PRIVATE).action is Action.HIT
+    assert (
+        decide_cache_use(merged, request_cc=CacheControl(), now=150, policy=PRIVATE).action
+        is CacheAction.HIT
+    )
     assert (
         merge_not_modified(
             entry, headers=[("ETag", '"2"')], request_time=0, response_time=0, policy=PRIVATE
@@ -537,18 +547,21 @@ def test_cache_key() -> None:
 )
 def test_malformed_or_repeated_age_reads_as_stale(ages: list[str]) -> None:
     entry = entry_with([("Cache-Control", "max-age=3600"), *(("Age", a) for a in ages)])
-    assert decide(entry, request_cc=CacheControl(), now=0.0, policy=PRIVATE).action is (
-        Action.REVALIDATE
+    assert decide_cache_use(entry, request_cc=CacheControl(), now=0.0, policy=PRIVATE).action is (
+        CacheAction.REVALIDATE
     )
 
 
 def test_a_valid_age_counts() -> None:
     entry = entry_with([("Cache-Control", "max-age=3600"), ("Age", "3000")])
     assert entry.initial_age == 3000
-    assert decide(entry, request_cc=CacheControl(), now=599.0, policy=PRIVATE).action is Action.HIT
-    assert decide(entry, request_cc=CacheControl(), now=601.0, policy=PRIVATE).action is (
-        Action.REVALIDATE
+    assert (
+        decide_cache_use(entry, request_cc=CacheControl(), now=599.0, policy=PRIVATE).action
+        is CacheAction.HIT
     )
+    assert decide_cache_use(
+        entry, request_cc=CacheControl(), now=601.0, policy=PRIVATE
+    ).action is (CacheAction.REVALIDATE)
 
 
 def test_stale_when_disconnected_only_if_configured_and_allowed() -> None:

@@ -338,3 +338,24 @@ def test_old_clock_spellings_warn_and_still_work() -> None:
     assert len(seen) == 2
     with pytest.warns(DeprecationWarning, match="RetryBudget"):
         RetryBudget(clock=lambda: 0.0)
+
+
+def test_retry_metrics_count_requests_retries_and_failures() -> None:
+    clock = FrozenClock()
+    budget = RetryBudget(ratio=0, capacity=1, min_per_second=0, clock=clock)
+    mock, _ = scripted(503, 503, httpx.ConnectError("a"), httpx.ConnectError("b"))
+    transport = RetryTransport(
+        mock, policy=RetryPolicy(max_attempts=2, jitter=0), clock=clock, budget=budget
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://api.test/").status_code == 503
+        with pytest.raises(httpx.ConnectError):
+            client.get("http://api.test/")
+    snapshot = transport.metrics.snapshot()
+    assert snapshot.requests == 2
+    assert snapshot.attempts == 3
+    assert snapshot.retries == 1
+    assert snapshot.delay_seconds == pytest.approx(0.1)
+    assert snapshot.budget_exhausted == 1
+    assert snapshot.failures == 1
+    assert snapshot.retry_ratio == 0.5

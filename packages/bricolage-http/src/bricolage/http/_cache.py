@@ -15,27 +15,29 @@ import anyio.to_thread
 import httpx
 
 from bricolage.http._clock import Clock, as_clock
-from bricolage.http._directives import CacheControl, parse_cache_control, parse_http_date
 from bricolage.http._driver import BodyTee, drive, drive_async
 from bricolage.http._metrics import CacheMetrics, CacheOutcome, _attach
-from bricolage.http._rfc9111 import (
-    Action,
+from bricolage.http._storage import CacheStorage, MemoryStorage
+from bricolage.http.errors import StorageError
+from bricolage.http.rfc9111 import (
+    CacheAction,
+    CacheControl,
     CachedResponse,
     CachePolicy,
     CacheRule,
     cache_key,
     conditional_headers,
     current_age,
-    decide,
+    decide_cache_use,
     invalidation_urls,
     make_entry,
     merge_not_modified,
+    parse_cache_control,
+    parse_http_date,
     select_variant,
     serve_stale_on_error,
     why_not_storable,
 )
-from bricolage.http._storage import CacheStorage, MemoryStorage
-from bricolage.http.errors import StorageError
 
 __all__ = ["AsyncCacheTransport", "CacheTransport"]
 
@@ -272,7 +274,7 @@ class _CacheBase(Generic[_T]):
         pragma = not cc_lines and "no-cache" in ", ".join(fields.get(b"pragma", ())).lower()
         variants: list[CachedResponse] = yield _Storage(self._load, key)
         entry = select_variant(variants, request.headers) if variants else None
-        lookup = decide(
+        lookup = decide_cache_use(
             entry,
             request_cc=request_cc,
             now=self._clock(),
@@ -280,18 +282,18 @@ class _CacheBase(Generic[_T]):
             pragma_no_cache=pragma,
         )
         action = lookup.action
-        if (action is Action.HIT or action is Action.STALE) and lookup.entry is not None:
+        if (action is CacheAction.HIT or action is CacheAction.STALE) and lookup.entry is not None:
             return self._serve(
                 request, lookup.entry, lookup.age, action.value, lookup.reason, fields
             )
-        if action is Action.GATEWAY_TIMEOUT:
+        if action is CacheAction.GATEWAY_TIMEOUT:
             response = httpx.Response(
                 504, headers={"Cache-Control": "no-store"}, stream=httpx.ByteStream(b"")
             )
             return self._tag(
                 response, CacheOutcome("gateway-timeout", stored=False, reason=lookup.reason)
             )
-        if action is Action.STALE_WHILE_REVALIDATE and lookup.entry is not None:
+        if action is CacheAction.STALE_WHILE_REVALIDATE and lookup.entry is not None:
             stale = lookup.entry
             if self.policy.revalidate_in_background:
                 ident = f"{key}\x00{stale.vary!r}"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import httpx
 
 from bricolage.http._clock import Clock, as_clock
-from bricolage.http._directives import parse_http_date
 from bricolage.http.errors import PolicyError
+from bricolage.http.rfc9111 import parse_http_date
 
 __all__ = [
     "RetryBudget",

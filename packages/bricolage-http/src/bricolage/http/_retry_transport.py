@@ -12,6 +12,7 @@ import httpx
 
 from bricolage.http._clock import Clock, as_clock
 from bricolage.http._driver import drive, drive_async
+from bricolage.http._metrics import RetryMetrics
 from bricolage.http._retry import RetryBudget, RetryDecision, RetryPolicy, decide_retry
 
 __all__ = ["AsyncRetryTransport", "Attempt", "RetryOutcome", "RetryTransport", "retry_outcome"]
@@ -127,6 +128,7 @@ class _RetryBase(Generic[_T]):
         on_attempt: Callable[[Attempt], None] | None = None,
         clock: Clock | Callable[[], float] | None = None,
         random: Callable[[], float] = _random.random,
+        metrics: RetryMetrics | None = None,
         wall_clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
@@ -146,6 +148,7 @@ class _RetryBase(Generic[_T]):
             _deprecated(owner, "sleep", "the clock's sleep() and async_sleep()")
             self._sleep = sleep
         self._random = random
+        self.metrics = RetryMetrics() if metrics is None else metrics
 
     def _default_transport(self) -> _T:
         raise NotImplementedError
@@ -156,6 +159,8 @@ class _RetryBase(Generic[_T]):
     def _flow(self, request: httpx.Request) -> _Flow:
         policy = self.policy
         budget = self.budget
+        metrics = self.metrics
+        metrics.add(requests=1)
         if budget is not None:
             budget.deposit()
         replayable = _replayable(request)
@@ -183,19 +188,23 @@ class _RetryBase(Generic[_T]):
                 now=self._wall_clock(),
                 random=self._random(),
             )
+            metrics.add(attempts=1)
             if decision.retry and budget is not None and not budget.try_withdraw():
                 decision = RetryDecision(False, 0.0, "the client's retry budget is exhausted")
+                metrics.add(budget_exhausted=1)
             if self._on_attempt is not None:
                 self._on_attempt(Attempt(number, response, error, decision, self._clock() - start))
             if not decision.retry:
                 if response is None:
                     assert error is not None
+                    metrics.add(failures=1)
                     error.add_note(
                         f"bricolage.http: gave up after {number} attempt(s): {decision.reason}"
                     )
                     raise error
                 response.extensions[_EXTENSION] = RetryOutcome(number, decision.reason)
                 return response
+            metrics.add(retries=1, delay_seconds=decision.delay)
             if response is not None:
                 yield _Close(response)
             yield _Sleep(decision.delay)
@@ -219,6 +228,7 @@ class RetryTransport(_RetryBase[httpx.BaseTransport], httpx.BaseTransport):
             deadline, ``now()`` for ``Retry-After`` dates, ``sleep()`` (``async_sleep()`` in
             the async flavour) to wait. ``testing.FrozenClock`` makes retries instant.
         random: a function returning a float in ``[0, 1)`` for the jitter.
+        metrics: a :class:`RetryMetrics` to count into (one is made if omitted).
         wall_clock, sleep: deprecated (0.1): pass a ``clock`` instead.
 
     >>> from bricolage.http import RetryTransport, retry_outcome

@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from bricolage.http._rfc9111 import CachedResponse
 from bricolage.http._storage import decode_entries, encode_entries
 from bricolage.http.errors import CorruptEntryError, PolicyError, StorageError
+from bricolage.http.rfc9111 import CachedResponse
 
 __all__ = ["SQLiteStorage"]
 

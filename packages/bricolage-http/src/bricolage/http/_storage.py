@@ -11,9 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from bricolage.http._directives import parse_cache_control
-from bricolage.http._rfc9111 import CachedResponse
 from bricolage.http.errors import CorruptEntryError, PolicyError
+from bricolage.http.rfc9111 import CachedResponse, parse_cache_control
 
 __all__ = ["CacheStorage", "MemoryStorage", "decode_entries", "encode_entries"]
 

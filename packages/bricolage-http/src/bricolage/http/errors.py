@@ -17,7 +17,7 @@ note that says how many attempts were made and why the next one was not.
 
 >>> from bricolage.http import RetryPolicy
 >>> try:
-...     RetryPolicy(attempts=0)
+...     RetryPolicy(max_attempts=0)
 ... except ValueError as error:
 ...     print(type(error).__name__)
 PolicyError

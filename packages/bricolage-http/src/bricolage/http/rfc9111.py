@@ -1,48 +1,277 @@
-"""The cache's decisions (RFC 9111, RFC 5861) as pure functions over plain values.
+"""The cache's decisions (RFC 9111, RFC 9110, RFC 5861) as pure functions over plain values.
 
 Nothing here performs I/O or reads a clock: time comes in as arguments. The sync and async
-transports call these functions and only move bytes around them.
+transports call these functions and only move bytes around them; use them directly to ask
+the same questions the cache asks (is this fresh? may this be stored? how old is it?).
+
+>>> from bricolage.http.rfc9111 import CacheAction, decide_cache_use, make_entry
+>>> from bricolage.http.rfc9111 import parse_cache_control
+>>> from bricolage.http import CachePolicy
+>>> entry = make_entry(url="http://a.test/", request_headers={}, status=200,
+...     headers=[("Cache-Control", "max-age=60")], body=b"hi",
+...     request_time=0.0, response_time=0.0, policy=CachePolicy())
+>>> decide_cache_use(entry, request_cc=parse_cache_control(None), now=30.0,
+...     policy=CachePolicy()).action is CacheAction.HIT
+True
 """
 
 from __future__ import annotations
 
+import calendar
+import email.utils
 import enum
 import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
 
-from bricolage.http._directives import (
-    DELTA_SECONDS_MAX,
-    CacheControl,
-    parse_cache_control,
-    parse_http_date,
-)
 from bricolage.http.errors import PolicyError
 
 __all__ = [
+    "DELTA_SECONDS_MAX",
     "HEURISTICALLY_CACHEABLE",
-    "Action",
+    "CacheAction",
+    "CacheControl",
+    "CacheDecision",
     "CachePolicy",
     "CacheRule",
     "CachedResponse",
-    "Lookup",
     "cache_key",
     "conditional_headers",
     "corrected_initial_age",
     "current_age",
-    "decide",
+    "decide_cache_use",
     "freshness_lifetime",
     "invalidation_urls",
     "make_entry",
     "merge_not_modified",
+    "parse_cache_control",
+    "parse_http_date",
     "select_variant",
     "serve_stale_on_error",
     "vary_values",
     "why_not_storable",
 ]
+
+#: RFC 9111 section 1.2.2: a delta-seconds value too large to represent is 2**31.
+DELTA_SECONDS_MAX = 2**31
+
+_DELTA = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheControl:
+    """The parsed directives of one or more ``Cache-Control`` field lines.
+
+    Names are case-insensitive; when a directive appears twice the first occurrence wins
+    (RFC 9111 section 4.2.1). A response ``max-age`` or ``s-maxage`` whose value is not a
+    valid delta-seconds is read as ``0`` (stale), which is the safe reading; other malformed
+    values are ignored. Unknown directives are kept in ``extensions``.
+
+    >>> from bricolage.http.rfc9111 import parse_cache_control
+    >>> cc = parse_cache_control('max-age=60, private="set-cookie", stale-if-error=300')
+    >>> cc.max_age, cc.private, sorted(cc.private_fields), cc.stale_if_error
+    (60, True, ['set-cookie'], 300)
+    """
+
+    max_age: int | None = None
+    s_maxage: int | None = None
+    max_stale: int | None = None
+    max_stale_any: bool = False
+    min_fresh: int | None = None
+    stale_while_revalidate: int | None = None
+    stale_if_error: int | None = None
+    no_cache: bool = False
+    no_cache_fields: frozenset[str] = field(default_factory=frozenset)
+    no_store: bool = False
+    no_transform: bool = False
+    private: bool = False
+    private_fields: frozenset[str] = field(default_factory=frozenset)
+    public: bool = False
+    must_revalidate: bool = False
+    proxy_revalidate: bool = False
+    must_understand: bool = False
+    immutable: bool = False
+    only_if_cached: bool = False
+    extensions: tuple[tuple[str, str | None], ...] = ()
+
+
+_EMPTY = CacheControl()
+
+
+def _split(text: str) -> Iterable[tuple[str, str | None]]:
+    """Yield ``(name, value)`` pairs, honouring quoted strings that contain commas."""
+    i = 0
+    n = len(text)
+    while i < n:
+        # skip separators and whitespace
+        while i < n and text[i] in " \t,":
+            i += 1
+        if i >= n:
+            return
+        start = i
+        while i < n and text[i] not in "=,":
+            i += 1
+        name = text[start:i].strip().lower()
+        value: str | None = None
+        if i < n and text[i] == "=":
+            i += 1
+            while i < n and text[i] in " \t":
+                i += 1
+            if i < n and text[i] == '"':
+                i += 1
+                chars: list[str] = []
+                while i < n and text[i] != '"':
+                    if text[i] == "\\" and i + 1 < n:
+                        i += 1
+                    chars.append(text[i])
+                    i += 1
+                i += 1  # closing quote (or end of text)
+                value = "".join(chars)
+                while i < n and text[i] != ",":
+                    i += 1
+            else:
+                start = i
+                while i < n and text[i] != ",":
+                    i += 1
+                value = text[start:i].strip()
+        if name:
+            yield name, value
+
+
+def _delta(value: str | None) -> int | None:
+    if value is None or not _DELTA.fullmatch(value):
+        return None
+    return min(int(value), DELTA_SECONDS_MAX)
+
+
+def _fields(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    return frozenset(f.strip().lower() for f in value.split(",") if f.strip())
+
+
+_cache: dict[str, CacheControl] = {}
+
+
+def parse_cache_control(values: str | Iterable[str] | None) -> CacheControl:
+    """Parse ``Cache-Control`` field values into a :class:`CacheControl`.
+
+    ``values`` is one field value, several field lines, or ``None`` (no field).
+
+    >>> from bricolage.http.rfc9111 import CacheControl, parse_cache_control
+    >>> parse_cache_control("no-cache, MAX-AGE=0").no_cache
+    True
+    >>> parse_cache_control(["max-age=10", "max-age=20"]).max_age
+    10
+    >>> parse_cache_control("max-age=ten").max_age
+    0
+    >>> parse_cache_control(None) == CacheControl()
+    True
+    """
+    if values is None:
+        return _EMPTY
+    text = values if isinstance(values, str) else ", ".join(values)
+    if not text:
+        return _EMPTY
+    cached = _cache.get(text)
+    if cached is not None:
+        return cached
+    seen: dict[str, str | None] = {}
+    extensions: list[tuple[str, str | None]] = []
+    for name, value in _split(text):
+        if name in seen:
+            continue
+        seen[name] = value
+    known = {
+        "max-age",
+        "s-maxage",
+        "max-stale",
+        "min-fresh",
+        "stale-while-revalidate",
+        "stale-if-error",
+        "no-cache",
+        "no-store",
+        "no-transform",
+        "private",
+        "public",
+        "must-revalidate",
+        "proxy-revalidate",
+        "must-understand",
+        "immutable",
+        "only-if-cached",
+    }
+    for name, value in seen.items():
+        if name not in known:
+            extensions.append((name, value))
+
+    def age(name: str) -> int | None:
+        if name not in seen:
+            return None
+        parsed = _delta(seen[name])
+        return 0 if parsed is None else parsed
+
+    max_stale_raw = seen.get("max-stale")
+    result = CacheControl(
+        max_age=age("max-age"),
+        s_maxage=age("s-maxage"),
+        max_stale=_delta(max_stale_raw),
+        max_stale_any="max-stale" in seen and max_stale_raw is None,
+        min_fresh=_delta(seen.get("min-fresh")),
+        stale_while_revalidate=_delta(seen.get("stale-while-revalidate")),
+        stale_if_error=_delta(seen.get("stale-if-error")),
+        no_cache="no-cache" in seen,
+        no_cache_fields=_fields(seen.get("no-cache")),
+        no_store="no-store" in seen,
+        no_transform="no-transform" in seen,
+        private="private" in seen,
+        private_fields=_fields(seen.get("private")),
+        public="public" in seen,
+        must_revalidate="must-revalidate" in seen,
+        proxy_revalidate="proxy-revalidate" in seen,
+        must_understand="must-understand" in seen,
+        immutable="immutable" in seen,
+        only_if_cached="only-if-cached" in seen,
+        extensions=tuple(extensions),
+    )
+    if len(_cache) < 1024:
+        _cache[text] = result
+    return result
+
+
+def parse_http_date(value: str | None) -> float | None:
+    """Parse an HTTP date (IMF-fixdate, RFC 850 or asctime) into POSIX seconds.
+
+    Returns ``None`` for a missing or invalid date; callers decide what that means
+    (an invalid ``Expires`` is "already expired", RFC 9111 section 5.3).
+
+    >>> from bricolage.http.rfc9111 import parse_http_date
+    >>> parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+    784111777.0
+    >>> parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT")
+    784111777.0
+    >>> parse_http_date("Sun Nov  6 08:49:37 1994")
+    784111777.0
+    >>> parse_http_date("0") is None
+    True
+    """
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(value.strip())
+    except (TypeError, ValueError, IndexError):  # pragma: no cover - defensive
+        return None
+    if parsed is None:
+        return None
+    try:
+        timestamp = calendar.timegm(parsed[:9])
+    except (OverflowError, ValueError):  # pragma: no cover - defensive
+        return None
+    offset = parsed[9] or 0
+    return float(timestamp - offset)
+
 
 #: Status codes that RFC 9110 section 15.1 defines as heuristically cacheable.
 HEURISTICALLY_CACHEABLE = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
@@ -186,7 +415,8 @@ class CachedResponse:
     ``initial_age + (now - response_time)``. ``vary`` holds the request header values the
     response was selected by. Build one with :func:`make_entry`.
 
-    >>> from bricolage.http import CachePolicy, current_age, make_entry
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import current_age, make_entry
     >>> entry = make_entry(
     ...     url="http://a.test/", request_headers={}, status=200,
     ...     headers=[("Cache-Control", "max-age=60")], body=b"hi",
@@ -237,11 +467,11 @@ class CachedResponse:
         )
 
 
-class Action(enum.Enum):
+class CacheAction(enum.Enum):
     """What the cache does with a request, as decided by :func:`decide`.
 
-    >>> from bricolage.http import Action
-    >>> Action.HIT.value
+    >>> from bricolage.http.rfc9111 import CacheAction
+    >>> CacheAction.HIT.value
     'hit'
     """
 
@@ -260,15 +490,16 @@ class Action(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Lookup:
+class CacheDecision:
     """The outcome of :func:`decide`: an action, the entry it concerns, its age, and why.
 
-    >>> from bricolage.http import CacheControl, CachePolicy, decide
-    >>> decide(None, request_cc=CacheControl(), now=0.0, policy=CachePolicy()).action
-    <Action.MISS: 'miss'>
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import CacheControl, decide_cache_use
+    >>> decide_cache_use(None, request_cc=CacheControl(), now=0.0, policy=CachePolicy()).action
+    <CacheAction.MISS: 'miss'>
     """
 
-    action: Action
+    action: CacheAction
     entry: CachedResponse | None
     age: float
     reason: str
@@ -277,7 +508,7 @@ class Lookup:
 def cache_key(method: str, url: str) -> str:
     """The primary cache key: the method (``HEAD`` is served from ``GET``) and the URL.
 
-    >>> from bricolage.http import cache_key
+    >>> from bricolage.http.rfc9111 import cache_key
     >>> cache_key("HEAD", "http://a.test/x?q=1")
     'GET http://a.test/x?q=1'
     """
@@ -311,7 +542,7 @@ def vary_values(
     Lines are combined with ``", "`` and runs of whitespace collapse, so equivalent
     requests select the same stored variant.
 
-    >>> from bricolage.http import vary_values
+    >>> from bricolage.http.rfc9111 import vary_values
     >>> vary_values(["accept-language"], {"Accept-Language": "en,   fr"})
     (('accept-language', 'en, fr'),)
     """
@@ -333,7 +564,8 @@ def select_variant(
 ) -> CachedResponse | None:
     """The most recent stored variant whose ``Vary`` values match the request.
 
-    >>> from bricolage.http import CachePolicy, make_entry, select_variant
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import make_entry, select_variant
     >>> policy = CachePolicy()
     >>> en = make_entry(url="u", request_headers={"Accept-Language": "en"}, status=200,
     ...     headers=[("Vary", "Accept-Language"), ("Cache-Control", "max-age=9")], body=b"en",
@@ -359,7 +591,7 @@ def corrected_initial_age(
     ``age_value`` is the received ``Age`` (0 if absent); ``date_value`` the ``Date``
     (``None`` if absent or invalid, read as ``response_time``).
 
-    >>> from bricolage.http import corrected_initial_age
+    >>> from bricolage.http.rfc9111 import corrected_initial_age
     >>> corrected_initial_age(age_value=5, date_value=90.0, request_time=98.0,
     ...                       response_time=100.0)
     10.0
@@ -374,7 +606,8 @@ def corrected_initial_age(
 def current_age(entry: CachedResponse, now: float) -> float:
     """The current age of a stored response at ``now`` (RFC 9111 section 4.2.3).
 
-    >>> from bricolage.http import CachedResponse, current_age
+    >>> from bricolage.http import CachedResponse
+    >>> from bricolage.http.rfc9111 import current_age
     >>> entry = CachedResponse("u", 200, (), b"", 0.0, 10.0, 60.0, 3.0)
     >>> current_age(entry, now=15.0)
     8.0
@@ -399,8 +632,9 @@ def freshness_lifetime(
     ``Expires`` means already expired), then the heuristic from ``Last-Modified`` for
     heuristically cacheable statuses, else ``0``.
 
-    >>> from bricolage.http import CacheControl, CachePolicy, freshness_lifetime
-    >>> from bricolage.http import parse_cache_control
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import CacheControl, freshness_lifetime
+    >>> from bricolage.http.rfc9111 import parse_cache_control
     >>> freshness_lifetime(cache_control=parse_cache_control("max-age=60, s-maxage=5"),
     ...     status=200, date_value=None, expires=None, has_expires=False,
     ...     last_modified=None, response_time=0.0, policy=CachePolicy())
@@ -440,7 +674,8 @@ def why_not_storable(
 
     The reason is the answer to "why was this not cached?".
 
-    >>> from bricolage.http import CacheControl, CachePolicy, why_not_storable
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import CacheControl, why_not_storable
     >>> why_not_storable(method="GET", request_cc=CacheControl(),
     ...     request_has_authorization=False, status=200,
     ...     response_headers=[("Cache-Control", "no-store")], policy=CachePolicy())
@@ -509,7 +744,8 @@ def make_entry(
     Hop-by-hop fields and the fields named by ``no-cache="..."`` (and, in a shared cache,
     ``private="..."``) are removed; freshness and initial age are computed now.
 
-    >>> from bricolage.http import CachePolicy, make_entry
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import make_entry
     >>> entry = make_entry(url="u", request_headers={}, status=200,
     ...     headers=[("Connection", "close"), ("Cache-Control", "max-age=5"), ("Age", "2")],
     ...     body=b"", request_time=0.0, response_time=1.0, policy=CachePolicy())
@@ -577,14 +813,14 @@ def _first(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-def decide(
+def decide_cache_use(
     entry: CachedResponse | None,
     *,
     request_cc: CacheControl,
     now: float,
     policy: CachePolicy,
     pragma_no_cache: bool = False,
-) -> Lookup:
+) -> CacheDecision:
     """Decide how to answer a request given the stored response that matches it.
 
     Implements RFC 9111 section 4 (freshness, request directives, ``must-revalidate``,
@@ -593,23 +829,28 @@ def decide(
     ``stale-while-revalidate``. ``pragma_no_cache`` is ``Pragma: no-cache`` on a request
     without ``Cache-Control``.
 
-    >>> from bricolage.http import CacheControl, CachePolicy, CachedResponse, decide
+    >>> from bricolage.http import CachePolicy, CachedResponse
+    >>> from bricolage.http.rfc9111 import CacheControl, decide_cache_use
     >>> entry = CachedResponse("u", 200, (), b"", 0.0, 0.0, 60.0, 0.0)
-    >>> decide(entry, request_cc=CacheControl(), now=30.0, policy=CachePolicy()).action
-    <Action.HIT: 'hit'>
-    >>> decide(entry, request_cc=CacheControl(), now=61.0, policy=CachePolicy()).action
-    <Action.REVALIDATE: 'revalidate'>
+    >>> decide_cache_use(entry, request_cc=CacheControl(), now=30.0, policy=CachePolicy()).action
+    <CacheAction.HIT: 'hit'>
+    >>> decide_cache_use(entry, request_cc=CacheControl(), now=61.0, policy=CachePolicy()).action
+    <CacheAction.REVALIDATE: 'revalidate'>
     """
     if entry is None:
         if request_cc.only_if_cached:
-            return Lookup(Action.GATEWAY_TIMEOUT, None, 0.0, "only-if-cached and nothing stored")
-        return Lookup(Action.MISS, None, 0.0, "nothing stored for this request")
+            return CacheDecision(
+                CacheAction.GATEWAY_TIMEOUT, None, 0.0, "only-if-cached and nothing stored"
+            )
+        return CacheDecision(CacheAction.MISS, None, 0.0, "nothing stored for this request")
     age = current_age(entry, now)
     lifetime = entry.freshness_lifetime
     rcc = entry.cache_control
     result = _decide_stored(entry, age, lifetime, rcc, request_cc, policy, pragma_no_cache)
-    if request_cc.only_if_cached and result.action is Action.REVALIDATE:
-        return Lookup(Action.GATEWAY_TIMEOUT, entry, age, f"only-if-cached but {result.reason}")
+    if request_cc.only_if_cached and result.action is CacheAction.REVALIDATE:
+        return CacheDecision(
+            CacheAction.GATEWAY_TIMEOUT, entry, age, f"only-if-cached but {result.reason}"
+        )
     return result
 
 
@@ -621,47 +862,51 @@ def _decide_stored(
     request_cc: CacheControl,
     policy: CachePolicy,
     pragma_no_cache: bool,
-) -> Lookup:
+) -> CacheDecision:
     if not entry.forced and rcc.no_cache and not rcc.no_cache_fields:
-        return Lookup(Action.REVALIDATE, entry, age, "the stored response says no-cache")
+        return CacheDecision(
+            CacheAction.REVALIDATE, entry, age, "the stored response says no-cache"
+        )
     if request_cc.no_cache or pragma_no_cache:
-        return Lookup(Action.REVALIDATE, entry, age, "the request says no-cache")
+        return CacheDecision(CacheAction.REVALIDATE, entry, age, "the request says no-cache")
     fresh = lifetime > age
     if fresh:
         immutable = rcc.immutable and not entry.forced
         if request_cc.max_age is not None and age > request_cc.max_age and not immutable:
-            return Lookup(
-                Action.REVALIDATE,
+            return CacheDecision(
+                CacheAction.REVALIDATE,
                 entry,
                 age,
                 f"age {age:.0f}s exceeds the request's max-age={request_cc.max_age}",
             )
         if request_cc.min_fresh is not None and lifetime - age < request_cc.min_fresh:
-            return Lookup(
-                Action.REVALIDATE,
+            return CacheDecision(
+                CacheAction.REVALIDATE,
                 entry,
                 age,
                 f"fresh for {lifetime - age:.0f}s, less than min-fresh={request_cc.min_fresh}",
             )
-        return Lookup(Action.HIT, entry, age, "fresh")
+        return CacheDecision(CacheAction.HIT, entry, age, "fresh")
     staleness = age - lifetime
     if _must_revalidate(entry, policy):
-        return Lookup(Action.REVALIDATE, entry, age, "stale and must be revalidated")
+        return CacheDecision(CacheAction.REVALIDATE, entry, age, "stale and must be revalidated")
     age_ok = request_cc.max_age is None or age <= request_cc.max_age
     if age_ok and (
         request_cc.max_stale_any
         or (request_cc.max_stale is not None and staleness <= request_cc.max_stale)
     ):
-        return Lookup(Action.STALE, entry, age, "stale, within the request's max-stale")
+        return CacheDecision(
+            CacheAction.STALE, entry, age, "stale, within the request's max-stale"
+        )
     swr = rcc.stale_while_revalidate
     if swr is not None and staleness <= swr and request_cc.max_age is None:
-        return Lookup(
-            Action.STALE_WHILE_REVALIDATE,
+        return CacheDecision(
+            CacheAction.STALE_WHILE_REVALIDATE,
             entry,
             age,
             f"stale by {staleness:.0f}s, within stale-while-revalidate={swr}",
         )
-    return Lookup(Action.REVALIDATE, entry, age, f"stale by {staleness:.0f}s")
+    return CacheDecision(CacheAction.REVALIDATE, entry, age, f"stale by {staleness:.0f}s")
 
 
 def _must_revalidate(entry: CachedResponse, policy: CachePolicy) -> bool:
@@ -689,8 +934,9 @@ def serve_stale_on_error(
     be served (RFC 9111 section 4.2.4), unless the request asks for validation. Never when
     the stored response says ``no-cache`` or must be revalidated.
 
-    >>> from bricolage.http import CacheControl, CachePolicy, make_entry, serve_stale_on_error
-    >>> from bricolage.http import parse_cache_control
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import CacheControl, make_entry, serve_stale_on_error
+    >>> from bricolage.http.rfc9111 import parse_cache_control
     >>> entry = make_entry(url="u", request_headers={}, status=200,
     ...     headers=[("Cache-Control", "max-age=10, stale-if-error=60")], body=b"",
     ...     request_time=0.0, response_time=0.0, policy=CachePolicy())
@@ -722,7 +968,8 @@ def serve_stale_on_error(
 def conditional_headers(entry: CachedResponse) -> dict[str, str]:
     """The validators to send when revalidating ``entry`` (RFC 9111 section 4.3.1).
 
-    >>> from bricolage.http import CachedResponse, conditional_headers
+    >>> from bricolage.http import CachedResponse
+    >>> from bricolage.http.rfc9111 import conditional_headers
     >>> entry = CachedResponse("u", 200, (("ETag", '"a"'), ("Last-Modified",
     ...     "Sun, 06 Nov 1994 08:49:37 GMT")), b"", 0, 0, 0, 0)
     >>> conditional_headers(entry)
@@ -758,7 +1005,8 @@ def merge_not_modified(
     ``Content-Length``); freshness and age are recomputed. Returns ``None`` when the 304's
     validator names another representation, so ``entry`` must not be updated.
 
-    >>> from bricolage.http import CachePolicy, make_entry, merge_not_modified
+    >>> from bricolage.http import CachePolicy
+    >>> from bricolage.http.rfc9111 import make_entry, merge_not_modified
     >>> entry = make_entry(url="u", request_headers={}, status=200,
     ...     headers=[("ETag", '"a"'), ("Cache-Control", "max-age=1"),
     ...              ("Content-Length", "2")],
@@ -801,7 +1049,7 @@ def invalidation_urls(
     A non-error response to an unsafe method invalidates the target URI and the URIs in
     ``Location`` and ``Content-Location`` when they share its origin.
 
-    >>> from bricolage.http import invalidation_urls
+    >>> from bricolage.http.rfc9111 import invalidation_urls
     >>> invalidation_urls(method="POST", url="http://a.test/items", status=201,
     ...     headers=[("Location", "/items/7"), ("Content-Location", "http://b.test/x")])
     ['http://a.test/items', 'http://a.test/items/7']
@@ -825,7 +1073,3 @@ def invalidation_urls(
             if text not in urls:
                 urls.append(text)
     return urls
-
-
-#: The signature of a custom cache key function.
-KeyFunction = Callable[[httpx.Request], str]
