@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 import pytest
@@ -27,10 +29,12 @@ from bricolage.http.rfc9111 import (
     invalidation_urls,
     make_entry,
     merge_not_modified,
+    parse_age,
     parse_cache_control,
     parse_http_date,
     select_variant,
     serve_stale_on_error,
+    targeted_cache_control,
     why_not_storable,
 )
 
@@ -132,7 +136,85 @@ def test_http_date_round_trip(value: float) -> None:
 def test_invalid_dates() -> None:
     assert parse_http_date(None) is None
     assert parse_http_date("yesterday") is None
-    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100") == 784111777.0 - 3600
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100") is None
+
+
+def _forms(value: float) -> tuple[str, str, str]:
+    t = time.gmtime(value)
+    day, long_day = time.strftime("%a", t), time.strftime("%A", t)
+    month = time.strftime("%b", t)
+    clock = time.strftime("%H:%M:%S", t)
+    return (
+        f"{day}, {t.tm_mday:02d} {month} {t.tm_year:04d} {clock} GMT",
+        f"{long_day}, {t.tm_mday:02d}-{month}-{t.tm_year % 100:02d} {clock} GMT",
+        f"{day} {month} {t.tm_mday:2d} {clock} {t.tm_year:04d}",
+    )
+
+
+@given(st.integers(0, 3_000_000_000))
+def test_the_three_date_forms_round_trip(value: int) -> None:
+    imf, rfc850, asctime = _forms(value)
+    assert parse_http_date(imf) == value
+    assert parse_http_date(asctime) == value
+    # The two-digit year is read within 50 years of "now".
+    assert parse_http_date(rfc850, now=float(value)) == value
+
+
+@given(
+    st.integers(0, 3_000_000_000),
+    st.sampled_from(
+        [
+            lambda d: d.replace("GMT", "UTC"),
+            lambda d: d.replace("GMT", "+0000"),
+            lambda d: d.replace(",", ""),
+            lambda d: d.replace(" ", "  ", 1),
+            lambda d: d.replace(":", ".", 1),
+            lambda d: d.lower(),
+            lambda d: d[:12] + d[14:],  # a two-digit year
+            lambda d: d.replace(" ", "-", 2),
+            lambda d: d + " GMT",
+        ]
+    ),
+)
+def test_mangled_imf_dates_are_invalid(value: int, mangle: Callable[[str], str]) -> None:
+    imf = _forms(value)[0]
+    mangled = mangle(imf)
+    assert mangled != imf
+    assert parse_http_date(mangled) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Thu, 01 Jan 2026 00:00:00 UTC",  # freshness-expires-invalid-utc
+        "Thu, 01 Jan 2026 00:00:00 AEST",  # freshness-expires-invalid-aest
+        "Thu, 01 Jan 26 00:00:00 GMT",  # freshness-expires-invalid-2-digit-year
+        "Thu 01 Jan 2026 00:00:00 GMT",  # freshness-expires-invalid-no-comma
+        "Thu,  01 Jan 2026 00:00:00 GMT",  # freshness-expires-invalid-multiple-spaces
+        "Thu, 01-Jan-2026 00:00:00 GMT",  # freshness-expires-invalid-date-dashes
+        "Thu, 01 Jan 2026 00.00.00 GMT",  # freshness-expires-invalid-time-periods
+        "Thu, 01 Jan 2026 0:00:00 GMT",  # freshness-expires-invalid-1-digit-hour
+        "Thu, 31 Feb 2026 00:00:00 GMT",
+        "Thu, 01 Jan 2026 24:00:00 GMT",
+    ],
+)
+def test_freshness_expires_invalid_dates_are_refused(value: str) -> None:
+    assert parse_http_date(value) is None
+    entry = entry_with([("Expires", value), ("Date", "Thu, 01 Jan 2026 00:00:00 GMT")])
+    assert entry.freshness_lifetime == 0.0
+
+
+def test_freshness_expires_invalid_multiple_lines() -> None:
+    good = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert entry_with([("Expires", good)]).freshness_lifetime > 0
+    assert entry_with([("Expires", good), ("Expires", good)]).freshness_lifetime == 0.0
+
+
+def test_rfc850_two_digit_years_follow_the_fifty_year_rule() -> None:
+    now = 1_700_000_000.0  # 2023
+    assert parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now=now) == 784111777.0
+    assert time.gmtime(parse_http_date("Monday, 06-Nov-73 08:49:37 GMT", now=now)).tm_year == 2073
+    assert time.gmtime(parse_http_date("Tuesday, 06-Nov-74 08:49:37 GMT", now=now)).tm_year == 1974
 
 
 # --- age and freshness ---------------------------------------------------------------------
@@ -543,13 +625,35 @@ def test_cache_key() -> None:
 
 
 @pytest.mark.parametrize(
-    "ages", [["abc"], ["-7200"], ["7200.0"], ["0,7200"], ["0", "0"], ["7200;foo=bar"], ["0, 0"]]
+    ("suite_id", "ages", "expected"),
+    [
+        ("age-parse-nonnumeric", ["abc"], None),
+        ("age-parse-negative", ["-7200"], None),
+        ("age-parse-float", ["7200.0"], None),
+        ("age-parse-large", ["2147483648"], 2**31),
+        ("age-parse-larger", ["2147483649"], 2**31),
+        ("age-parse-suffix", ["7200, 0"], 7200),
+        ("age-parse-prefix", ["0, 7200"], 0),
+        ("age-parse-suffix-twoline", ["7200", "0"], 7200),
+        ("age-parse-prefix-twoline", ["0", "7200"], 0),
+        ("age-parse-dup-0", ["0, 0"], 0),
+        ("age-parse-dup-0-twoline", ["0", "0"], 0),
+        ("age-parse-dup-old", ["3600", "3600"], 3600),
+        ("age-parse-parameter", ["7200;foo=bar"], None),
+    ],
 )
-def test_malformed_or_repeated_age_reads_as_stale(ages: list[str]) -> None:
+def test_age_parse_reads_the_first_member_or_ignores_the_field(
+    suite_id: str, ages: list[str], expected: int | None
+) -> None:
+    assert parse_age(ages) == expected, suite_id
     entry = entry_with([("Cache-Control", "max-age=3600"), *(("Age", a) for a in ages)])
-    assert decide_cache_use(entry, request_cc=CacheControl(), now=0.0, policy=PRIVATE).action is (
-        CacheAction.REVALIDATE
-    )
+    assert entry.initial_age == (expected or 0)
+
+
+@given(st.lists(st.text(max_size=12), max_size=3))
+def test_age_parse_is_total_and_bounded(lines: list[str]) -> None:
+    value = parse_age(lines)
+    assert value is None or 0 <= value <= 2**31
 
 
 def test_a_valid_age_counts() -> None:
@@ -588,3 +692,130 @@ def test_stale_when_disconnected_only_if_configured_and_allowed() -> None:
     assert not serve_stale_on_error(
         no_cache, request_cc=none, now=5, policy=allowing, disconnected=True
     )
+
+
+# --- targeted cache-control (RFC 9213) -------------------------------------------------------
+
+CDN = CachePolicy(shared=True, targets=("CDN-Cache-Control",))
+
+
+def cdn_storable(headers: list[tuple[str, str]], policy: CachePolicy = CDN) -> bool:
+    reason = why_not_storable(
+        method="GET",
+        request_cc=CacheControl(),
+        request_has_authorization=False,
+        status=200,
+        response_headers=headers,
+        policy=policy,
+    )
+    return reason is None
+
+
+def fresh_for(headers: list[tuple[str, str]], policy: CachePolicy = CDN) -> float:
+    return entry_with(headers, policy=policy).freshness_lifetime
+
+
+def _cdn(value: str) -> tuple[str, str]:
+    return ("CDN-Cache-Control", value)
+
+
+NO_STORE = ("Cache-Control", "no-store")
+CC_99 = ("Cache-Control", "max-age=99")
+LATER = ("Expires", "Fri, 01 Jan 2100 00:00:00 GMT")
+
+
+@pytest.mark.parametrize(
+    ("suite_id", "headers", "stored", "lifetime"),
+    [
+        ("cdn-max-age", [_cdn("max-age=3600")], True, 3600),
+        ("cdn-max-age-max-plus", [_cdn("max-age=99999999999")], True, 2**31),
+        ("cdn-max-age-extension", [_cdn("foobar, max-age=3600")], True, 3600),
+        ("cdn-fresh-cc-nostore", [_cdn("max-age=99"), NO_STORE], True, 99),
+        ("cdn-no-store-cc-fresh", [_cdn("no-store"), CC_99], False, 0),
+        ("cdn-private", [_cdn("private"), CC_99], False, 0),
+        ("cdn-max-age-0-expires", [_cdn("max-age=0"), LATER], True, 0),
+        ("cdn-cc-invalid-sh-type-unknown", [_cdn("max-age=10000, &&&&&"), NO_STORE], False, 0),
+        ("cdn-cc-invalid-sh-type-wrong", [_cdn('max-age="10000"'), NO_STORE], True, 0),
+        ("cdn-max-age-case-insensitive", [_cdn("MaX-aGe=3600")], True, 0),
+        (
+            "cdn-max-age-space-before-equals",
+            [("Cache-Control", "max-age=1"), _cdn("max-age =100")],
+            True,
+            1,
+        ),
+    ],
+)
+def test_cdn_cache_control_replaces_cache_control_when_valid(
+    suite_id: str, headers: list[tuple[str, str]], stored: bool, lifetime: float
+) -> None:
+    assert cdn_storable(headers) is stored, suite_id
+    if stored:
+        assert fresh_for(headers) == lifetime, suite_id
+
+
+def test_cdn_no_cache_revalidates_and_survives_the_storage_codec() -> None:
+    from bricolage.http import decode_entries, encode_entries
+
+    entry = entry_with(
+        [("CDN-Cache-Control", "no-cache"), ("Cache-Control", "max-age=99")], policy=CDN
+    )
+    assert entry.target == "CDN-Cache-Control"
+    decoded = decode_entries(encode_entries([entry]))[0]
+    assert decoded.target == "CDN-Cache-Control"
+    assert decoded.cache_control.no_cache
+    action = decide_cache_use(decoded, request_cc=CacheControl(), now=1.0, policy=CDN).action
+    assert action is CacheAction.REVALIDATE
+
+
+def test_targets_are_off_by_default_and_for_shared_caches_only() -> None:
+    headers = [("CDN-Cache-Control", "max-age=3600"), ("Cache-Control", "no-store")]
+    assert not cdn_storable(headers, CachePolicy(shared=True))
+    with pytest.raises(PolicyError, match=r"for shared caches only"):
+        CachePolicy(targets=("CDN-Cache-Control",))
+    with pytest.raises(PolicyError, match=r"header field names, got 'bad name'"):
+        CachePolicy(shared=True, targets=("bad name",))
+
+
+def test_surrogate_control_per_the_edge_architecture() -> None:
+    policy = CachePolicy(shared=True, targets=("Surrogate-Control", "CDN-Cache-Control"))
+    entry = entry_with(
+        [
+            ("Surrogate-Control", 'content="ESI/1.0", max-age=60+30, no-store;other'),
+            ("CDN-Cache-Control", "max-age=5"),
+            ("Cache-Control", "no-store"),
+        ],
+        policy=policy,
+    )
+    assert entry.target == "Surrogate-Control"
+    assert entry.freshness_lifetime == 60
+    assert entry.cache_control.stale_while_revalidate == 30
+    assert not cdn_storable([("Surrogate-Control", "no-store-remote")], policy)
+    # An unreadable Surrogate-Control falls through to the next target.
+    assert (
+        fresh_for(
+            [("Surrogate-Control", "max-age=ten"), ("CDN-Cache-Control", "max-age=5")], policy
+        )
+        == 5
+    )
+
+
+@given(st.text(max_size=40))
+def test_targeted_parsing_is_total(text: str) -> None:
+    found = targeted_cache_control([("CDN-Cache-Control", text)], ["CDN-Cache-Control"])
+    assert found is None or found[0] == "CDN-Cache-Control"
+
+
+def test_structured_dictionary_details() -> None:
+    def parsed(text: str) -> CacheControl | None:
+        found = targeted_cache_control([("CDN-Cache-Control", text)], ["CDN-Cache-Control"])
+        return None if found is None else found[1]
+
+    assert parsed("max-age=60;a=1;b, no-cache, x=(1 2), y=?0, z=:AA==:, w=1.5") is not None
+    assert parsed("max-age=60, ") is None
+    assert parsed("max-age=60 junk") is None
+    assert parsed("x=(1 2") is None
+    assert parsed("max-age=60;A") is None
+    assert parsed("max-age=60;a=&") is None
+    assert parsed("max-age=-5") == CacheControl()
+    assert parsed("   ") == CacheControl()
+    assert parsed("private=?0").private is False  # type: ignore[union-attr]

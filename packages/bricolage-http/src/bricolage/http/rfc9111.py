@@ -18,10 +18,10 @@ True
 from __future__ import annotations
 
 import calendar
-import email.utils
 import enum
 import fnmatch
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -47,10 +47,13 @@ __all__ = [
     "invalidation_urls",
     "make_entry",
     "merge_not_modified",
+    "parse_age",
     "parse_cache_control",
     "parse_http_date",
     "select_variant",
     "serve_stale_on_error",
+    "stored_cache_control",
+    "targeted_cache_control",
     "vary_values",
     "why_not_storable",
 ]
@@ -241,11 +244,240 @@ def parse_cache_control(values: str | Iterable[str] | None) -> CacheControl:
     return result
 
 
-def parse_http_date(value: str | None) -> float | None:
-    """Parse an HTTP date (IMF-fixdate, RFC 850 or asctime) into POSIX seconds.
+_SF_KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")
+_SF_BARE = re.compile(
+    r"-?[0-9]{1,15}(?:\.[0-9]{1,3})?(?![0-9.])"  # integer or decimal
+    r'|"(?:[^"\\\x00-\x1f\x7f]|\\["\\])*"'  # string
+    r"|[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*"  # token
+    r"|:[A-Za-z0-9+/=]*:"  # byte sequence
+    r"|\?[01]"  # boolean
+)
+_SF_INTEGER = re.compile(r"-?[0-9]{1,15}")
 
-    Returns ``None`` for a missing or invalid date; callers decide what that means
-    (an invalid ``Expires`` is "already expired", RFC 9111 section 5.3).
+
+def _sf_dictionary(text: str) -> dict[str, str] | None:
+    """An RFC 8941 Dictionary as ``{key: bare item text}`` (``"?1"`` for a bare key).
+
+    Parameters are checked and dropped; inner lists are kept as their text. ``None`` when
+    the text is not a valid Dictionary.
+    """
+    members: dict[str, str] = {}
+    i, n = 0, len(text)
+    while i < n and text[i] == " ":
+        i += 1
+    if i == n:
+        return members
+    while True:
+        key = _SF_KEY.match(text, i)
+        if key is None:
+            return None
+        i = key.end()
+        value = "?1"
+        if i < n and text[i] == "=":
+            if i + 1 < n and text[i + 1] == "(":
+                close = text.find(")", i + 1)
+                if close < 0:
+                    return None
+                value, i = text[i + 1 : close + 1], close + 1
+            else:
+                item = _SF_BARE.match(text, i + 1)
+                if item is None:
+                    return None
+                value, i = item.group(), item.end()
+        while i < n and text[i] == ";":  # parameters: validated, not used
+            param = _SF_KEY.match(text, i + 1)
+            if param is None:
+                return None
+            i = param.end()
+            if i < n and text[i] == "=":
+                item = _SF_BARE.match(text, i + 1)
+                if item is None:
+                    return None
+                i = item.end()
+        members[key.group()] = value
+        while i < n and text[i] in " \t":
+            i += 1
+        if i == n:
+            return members
+        if text[i] != ",":
+            return None
+        i += 1
+        while i < n and text[i] in " \t":
+            i += 1
+        if i == n:
+            return None  # a trailing comma
+
+
+_TARGETED_DELTAS = ("max-age", "s-maxage", "stale-while-revalidate", "stale-if-error")
+_TARGETED_FLAGS = (
+    "no-store",
+    "no-cache",
+    "private",
+    "public",
+    "must-revalidate",
+    "proxy-revalidate",
+    "immutable",
+)
+
+
+def _cdn_cache_control(text: str) -> CacheControl | None:
+    """A targeted field of RFC 9213 (a Structured Dictionary), or ``None`` if invalid."""
+    members = _sf_dictionary(text)
+    if members is None:
+        return None
+    kept: list[str] = []
+    for name in _TARGETED_DELTAS:
+        value = members.get(name)
+        # A directive whose value has the wrong type is ignored (RFC 9213 section 2.1).
+        if value is not None and _SF_INTEGER.fullmatch(value) and not value.startswith("-"):
+            kept.append(f"{name}={value}")
+    kept.extend(name for name in _TARGETED_FLAGS if members.get(name) == "?1")
+    return parse_cache_control(", ".join(kept)) if kept else CacheControl()
+
+
+def _surrogate_control(text: str) -> CacheControl | None:
+    """``Surrogate-Control`` (W3C Edge Architecture 1.0) read as cache directives.
+
+    ``max-age=N[+M]`` is fresh for ``N`` seconds, then usable stale for ``M`` more while it
+    is refreshed; ``no-store`` and ``no-store-remote`` forbid storing. Directives targeted
+    at a named surrogate (``;name``) are not for this cache and are skipped.
+    """
+    kept: list[str] = []
+    for name, value in _split(text):
+        if ";" in name or (value is not None and ";" in value):
+            continue
+        if name == "max-age" and value is not None:
+            fresh, _, stale = value.partition("+")
+            if not _DELTA.fullmatch(fresh) or (stale and not _DELTA.fullmatch(stale)):
+                return None
+            kept.append(f"max-age={fresh}")
+            if stale:
+                kept.append(f"stale-while-revalidate={stale}")
+        elif name in ("no-store", "no-store-remote"):
+            kept.append("no-store")
+    return parse_cache_control(", ".join(kept)) if kept else CacheControl()
+
+
+#: Targeted cache-control fields this cache can read, by lowercase name; any other
+#: name given in ``CachePolicy.targets`` is read as RFC 9213 (a Structured Dictionary).
+_TARGETED_READERS = {"surrogate-control": _surrogate_control}
+
+
+def targeted_cache_control(
+    headers: Iterable[tuple[str, str]], targets: Sequence[str]
+) -> tuple[str, CacheControl] | None:
+    """The first valid targeted cache-control field among ``targets`` (RFC 9213 section 2.1).
+
+    ``targets`` lists field names in order of preference (``CDN-Cache-Control``,
+    ``Surrogate-Control``...). Returns the name of the field used and its directives, or
+    ``None`` when no listed field is present and valid; then ``Cache-Control`` and
+    ``Expires`` govern. When one is found, the cache ignores ``Cache-Control`` and
+    ``Expires`` for its own storage and freshness.
+
+    >>> from bricolage.http.rfc9111 import targeted_cache_control
+    >>> name, cc = targeted_cache_control(
+    ...     [("Cache-Control", "no-store"), ("CDN-Cache-Control", "max-age=600")],
+    ...     ["CDN-Cache-Control"])
+    >>> name, cc.max_age, cc.no_store
+    ('CDN-Cache-Control', 600, False)
+    >>> targeted_cache_control([("CDN-Cache-Control", 'max-age="600", &&')],
+    ...     ["CDN-Cache-Control"]) is None
+    True
+    """
+    items = list(headers)
+    for target in targets:
+        lname = target.lower()
+        lines = _header_lines(items, lname)
+        if not lines:
+            continue
+        reader = _TARGETED_READERS.get(lname, _cdn_cache_control)
+        parsed = reader(", ".join(lines))
+        if parsed is not None:
+            return target, parsed
+    return None
+
+
+def _response_cache_control(
+    headers: Iterable[tuple[str, str]], targets: Sequence[str]
+) -> tuple[CacheControl, str | None]:
+    """The directives that govern a stored response, and the targeted field they came from."""
+    items = list(headers)
+    if targets:
+        found = targeted_cache_control(items, targets)
+        if found is not None:
+            return found[1], found[0]
+    return parse_cache_control(_header_lines(items, "cache-control") or None), None
+
+
+def stored_cache_control(
+    headers: Iterable[tuple[str, str]], target: str | None = None
+) -> CacheControl:
+    """The directives of a stored response, read from the field that governed it.
+
+    ``target`` is :attr:`CachedResponse.target` (``None``: ``Cache-Control``); storages
+    call this when they decode an entry.
+
+    >>> from bricolage.http.rfc9111 import stored_cache_control
+    >>> stored_cache_control([("Cache-Control", "max-age=5")]).max_age
+    5
+    >>> stored_cache_control([("CDN-Cache-Control", "no-cache")], "CDN-Cache-Control").no_cache
+    True
+    """
+    if target is None:
+        return parse_cache_control(_header_lines(headers, "cache-control") or None)
+    found = targeted_cache_control(headers, [target])
+    return CacheControl() if found is None else found[1]
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_LONG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+_TIME = r"([0-9]{2}):([0-9]{2}):([0-9]{2})"
+_MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# RFC 9110 section 5.6.7, to the letter: case-sensitive, single spaces, GMT only.
+_IMF_FIXDATE = re.compile(
+    rf"(?:{'|'.join(_DAYS)}), ([0-9]{{2}}) {_MONTH} ([0-9]{{4}}) {_TIME} GMT"
+)
+_RFC850_DATE = re.compile(
+    rf"(?:{'|'.join(_LONG_DAYS)}), ([0-9]{{2}})-{_MONTH}-([0-9]{{2}}) {_TIME} GMT"
+)
+_ASCTIME_DATE = re.compile(
+    rf"(?:{'|'.join(_DAYS)}) {_MONTH} ([0-9]{{2}}| [0-9]) {_TIME} ([0-9]{{4}})"
+)
+
+
+def _timestamp(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> float | None:
+    if hour > 23 or minute > 59 or second > 60 or day < 1:
+        return None
+    if day > calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else True:
+        return None
+    # A leap second (60) reads as the first second of the next minute.
+    return float(calendar.timegm((year, month, day, hour, minute, 0, 0, 0, 0)) + second)
+
+
+def parse_http_date(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse an HTTP-date (RFC 9110 section 5.6.7) into POSIX seconds, strictly.
+
+    The three forms of the grammar are accepted exactly as written there: IMF-fixdate
+    (``Sun, 06 Nov 1994 08:49:37 GMT``), the obsolete RFC 850 form
+    (``Sunday, 06-Nov-94 08:49:37 GMT``) and asctime (``Sun Nov  6 08:49:37 1994``). Names
+    are case-sensitive, spaces single, the zone ``GMT`` only; anything else (``UTC``,
+    ``+0000``, a two-digit year in IMF-fixdate, a missing comma, one-digit hours, periods,
+    an impossible day) is invalid and gives ``None``, and callers decide what that means (an
+    invalid ``Expires`` is "already expired", RFC 9111 section 5.3). Leading and trailing
+    whitespace is ignored.
+
+    The two-digit year of the RFC 850 form is read as the RFC asks: a date more than 50
+    years after ``now`` (POSIX seconds) falls in the previous century. Without ``now`` the
+    years 70-99 are 1970-1999 and 00-69 are 2000-2069.
 
     >>> from bricolage.http.rfc9111 import parse_http_date
     >>> parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
@@ -254,23 +486,56 @@ def parse_http_date(value: str | None) -> float | None:
     784111777.0
     >>> parse_http_date("Sun Nov  6 08:49:37 1994")
     784111777.0
+    >>> parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC") is None
+    True
     >>> parse_http_date("0") is None
     True
     """
     if not value:
         return None
-    try:
-        parsed = email.utils.parsedate_tz(value.strip())
-    except (TypeError, ValueError, IndexError):  # pragma: no cover - defensive
+    text = value.strip(" \t")
+    if match := _IMF_FIXDATE.fullmatch(text):
+        day, month, year, hour, minute, second = match.groups()
+    elif match := _RFC850_DATE.fullmatch(text):
+        day, month, short, hour, minute, second = match.groups()
+        if now is None:
+            year = str(1900 + int(short) if int(short) >= 70 else 2000 + int(short))
+        else:
+            this_year = time.gmtime(now).tm_year
+            candidate = this_year - this_year % 100 + int(short)
+            if candidate > this_year + 50:
+                candidate -= 100
+            year = str(candidate)
+    elif match := _ASCTIME_DATE.fullmatch(text):
+        month, day, hour, minute, second, year = match.groups()
+    else:
         return None
-    if parsed is None:
+    return _timestamp(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+
+
+def parse_age(values: Sequence[str] | str | None) -> int | None:
+    """The value of the ``Age`` field lines (RFC 9111 section 5.1), or ``None`` to ignore it.
+
+    ``Age`` is a single delta-seconds; when a field is repeated or holds a list, its first
+    member counts. A first member that is not a non-negative integer (``abc``, ``-1``,
+    ``1.5``, ``7200;x=y``) makes the field invalid: it is ignored. Values too large are
+    capped at 2**31 (RFC 9111 section 1.2.2).
+
+    >>> from bricolage.http.rfc9111 import parse_age
+    >>> parse_age(["0, 7200"]), parse_age(["3600", "3600"]), parse_age(["2147483649"])
+    (0, 3600, 2147483648)
+    >>> parse_age(["abc"]) is None, parse_age(["-1"]) is None, parse_age([]) is None
+    (True, True, True)
+    """
+    if values is None:
         return None
-    try:
-        timestamp = calendar.timegm(parsed[:9])
-    except (OverflowError, ValueError):  # pragma: no cover - defensive
+    lines = [values] if isinstance(values, str) else list(values)
+    if not lines:
         return None
-    offset = parsed[9] or 0
-    return float(timestamp - offset)
+    first = ", ".join(lines).split(",", 1)[0].strip(" \t")
+    if not _DELTA.fullmatch(first):
+        return None
+    return min(int(first), DELTA_SECONDS_MAX)
 
 
 #: Status codes that RFC 9110 section 15.1 defines as heuristically cacheable.
@@ -301,6 +566,7 @@ _NOT_UPDATED = frozenset(
     {"content-length", "content-encoding", "content-range", "content-md5", "etag"}
 )
 _WS = re.compile(r"\s+")
+_FIELD_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,8 +626,16 @@ class CachePolicy:
             usually prefers the error.
         revalidate_in_background: serve within ``stale-while-revalidate`` and refresh in the
             background; when false the refresh is made before answering.
+        targets: targeted cache-control fields this shared cache obeys, most specific
+            first (RFC 9213), such as ``("CDN-Cache-Control",)`` or
+            ``("Surrogate-Control", "CDN-Cache-Control")``. The first valid one present in a
+            response replaces its ``Cache-Control`` and ``Expires`` for this cache (see
+            :func:`~bricolage.http.rfc9111.targeted_cache_control`). Off (empty) by
+            default; shared caches only.
 
     >>> from bricolage.http import CachePolicy
+    >>> CachePolicy(shared=True, targets=("CDN-Cache-Control",)).targets
+    ('CDN-Cache-Control',)
     >>> CachePolicy().shared
     False
     >>> CachePolicy(max_body_size=-1)
@@ -378,6 +652,7 @@ class CachePolicy:
     rules: tuple[CacheRule, ...] = ()
     revalidate_in_background: bool = True
     stale_if_disconnected: bool = False
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.heuristic_fraction <= 1.0:
@@ -391,6 +666,15 @@ class CachePolicy:
         if self.max_variants < 1:
             raise PolicyError(f"max_variants must be >= 1, got {self.max_variants!r}")
         object.__setattr__(self, "rules", tuple(self.rules))
+        object.__setattr__(self, "targets", tuple(self.targets))
+        for target in self.targets:
+            if not isinstance(target, str) or not _FIELD_NAME.fullmatch(target):
+                raise PolicyError(f"targets must be header field names, got {target!r}")
+        if self.targets and not self.shared:
+            raise PolicyError(
+                f"targets={self.targets!r} are for shared caches only: "
+                "use CachePolicy(shared=True, targets=...)"
+            )
 
     def rule_for(self, url: str) -> CacheRule | None:
         """The first :class:`CacheRule` that matches ``url``, if any.
@@ -436,6 +720,7 @@ class CachedResponse:
     vary: tuple[tuple[str, str], ...] = ()
     forced: bool = False
     cache_control: CacheControl = field(default_factory=CacheControl, compare=False)
+    target: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``None``.
@@ -701,7 +986,7 @@ def why_not_storable(
             if 200 <= status < 300 or status in HEURISTICALLY_CACHEABLE
             else (f"status {status} is not force-cached")
         )
-    cc = parse_cache_control(_header_lines(response_headers, "cache-control") or None)
+    cc, target = _response_cache_control(response_headers, policy.targets)
     if cc.must_understand:
         if status not in _UNDERSTOOD:
             return f"must-understand and status {status} is not understood"
@@ -720,7 +1005,7 @@ def why_not_storable(
         or (cc.private and not policy.shared)
         or cc.max_age is not None
         or (policy.shared and cc.s_maxage is not None)
-        or any(k.lower() == "expires" for k, _ in response_headers)
+        or (target is None and any(k.lower() == "expires" for k, _ in response_headers))
         or status in HEURISTICALLY_CACHEABLE
     ):
         return None
@@ -752,7 +1037,7 @@ def make_entry(
     >>> entry.headers, entry.initial_age
     ((('Cache-Control', 'max-age=5'), ('Age', '2')), 3.0)
     """
-    cc = parse_cache_control(_header_lines(headers, "cache-control") or None)
+    cc, target = _response_cache_control(headers, policy.targets)
     dropped = set(_HOP_BY_HOP)
     for line in _header_lines(headers, "connection"):
         dropped.update(p.strip().lower() for p in line.split(","))
@@ -761,14 +1046,7 @@ def make_entry(
         dropped |= cc.private_fields
     kept = tuple((k, v) for k, v in headers if k.lower() not in dropped)
     date_value = parse_http_date(_first(kept, "date"))
-    age_lines = _header_lines(kept, "age")
-    if not age_lines:
-        age_value = 0.0
-    elif len(age_lines) == 1 and age_lines[0].strip().isdigit():
-        age_value = float(min(int(age_lines[0]), DELTA_SECONDS_MAX))
-    else:
-        # A malformed or repeated Age cannot be trusted: read the response as stale.
-        age_value = float(DELTA_SECONDS_MAX)
+    age_value = float(parse_age(_header_lines(kept, "age")) or 0)
     initial_age = corrected_initial_age(
         age_value=age_value,
         date_value=date_value,
@@ -784,8 +1062,9 @@ def make_entry(
             cache_control=cc,
             status=status,
             date_value=date_value,
-            expires=expires_lines[0] if expires_lines else None,
-            has_expires=bool(expires_lines),
+            # Several Expires lines make the field invalid: already expired.
+            expires=expires_lines[0] if len(expires_lines) == 1 and target is None else None,
+            has_expires=bool(expires_lines) and target is None,
             last_modified=parse_http_date(_first(kept, "last-modified")),
             response_time=response_time,
             policy=policy,
@@ -803,6 +1082,7 @@ def make_entry(
         vary=vary_values(names, request_headers) if names else (),
         forced=rule is not None,
         cache_control=cc,
+        target=target,
     )
 
 
