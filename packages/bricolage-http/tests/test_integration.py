@@ -215,3 +215,52 @@ async def test_async_retry_after_and_timeouts(origin: Origin) -> None:
         with pytest.raises(httpx.ReadTimeout):
             await client.get(f"{origin.url}/slow?id=as&delay=0.5&where=headers")
     assert origin.hits("as") == FAST.max_attempts
+
+
+# --- what the cache-tests suite checks, on a real server -----------------------------------
+
+
+def test_interim_not_cached_only_the_final_response_is_stored(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """interim-not-cached: a 103 before the final 200 is never stored nor replayed."""
+    storage = SQLiteStorage(tmp_path / "c.db")
+    with httpx.Client(transport=CacheTransport(storage=storage)) as client:
+        first = client.get(f"{origin.url}/hints?id=h1")
+        second = client.get(f"{origin.url}/hints?id=h1")
+    assert (first.status_code, first.text, action(first)) == (200, "final", "miss")
+    assert (second.status_code, second.text, action(second)) == (200, "final", "hit")
+    assert "x-interim" not in second.headers
+    assert origin.hits("h1") == 1
+    (entry,) = storage.get(f"GET {origin.url}/hints?id=h1")
+    assert entry.status == 200
+    storage.close()
+
+
+def test_headers_store_content_encoding_is_kept(origin: Origin) -> None:
+    """headers-store-Content-Encoding: the stored response keeps its Content-Encoding."""
+    with httpx.Client(transport=CacheTransport()) as client:
+        client.get(f"{origin.url}/gzip?id=g1").read()
+        hit = client.get(f"{origin.url}/gzip?id=g1")
+    assert action(hit) == "hit"
+    assert hit.headers["content-encoding"] == "gzip"
+    assert hit.text == "compressed body"  # decoded by httpx from the stored gzip bytes
+    assert origin.hits("g1") == 1
+
+
+def test_partial_content_passes_through_unstored(origin: Origin) -> None:
+    """206 responses are passed through untouched and never stored; on a hit, the stored
+    complete response answers a Range request whole (RFC 9110 section 14.2 lets a cache
+    ignore Range)."""
+    with httpx.Client(transport=CacheTransport()) as client:
+        part = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
+        assert (part.status_code, part.content) == (206, b"234")
+        outcome = cache_outcome(part)
+        assert outcome is not None
+        assert not outcome.stored
+        assert "partial content (206) is not stored" in outcome.reason
+        whole = client.get(f"{origin.url}/range?id=r1")
+        assert (whole.status_code, action(whole)) == (200, "miss")
+        again = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
+    assert (again.status_code, again.content, action(again)) == (200, b"0123456789", "hit")
+    assert origin.hits("r1") == 2

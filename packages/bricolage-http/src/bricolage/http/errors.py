@@ -61,12 +61,12 @@ class MissingExtraError(BricolageHTTPError, ImportError):
     >>> from bricolage.http import MissingExtraError
     >>> error = MissingExtraError("redis", "RedisStorage")
     >>> print(error)
-    RedisStorage needs the 'redis' extra: pip install 'bricolage-http[redis]'
+    RedisStorage needs the 'redis' extra: pip install "bricolage-http[redis]"
     """
 
     def __init__(self, extra: str, feature: str) -> None:
         super().__init__(
-            f"{feature} needs the {extra!r} extra: pip install 'bricolage-http[{extra}]'"
+            f'{feature} needs the {extra!r} extra: pip install "bricolage-http[{extra}]"'
         )
         self.extra = extra
         self.feature = feature
