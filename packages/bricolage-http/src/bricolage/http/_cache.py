@@ -159,11 +159,11 @@ class _CacheBase(Generic[_T]):
         metrics: CacheMetrics | None = None,
     ) -> None:
         self.transport: _T = self._default_transport() if transport is None else transport
-        self.clock = as_clock(clock, owner=type(self).__name__)
+        self.clock: Clock = as_clock(clock, owner=type(self).__name__)
         self._own_storage = storage is None
         self.storage: CacheStorage = MemoryStorage() if storage is None else storage
-        self.policy = CachePolicy() if policy is None else policy
-        self.metrics = CacheMetrics() if metrics is None else metrics
+        self.policy: CachePolicy = CachePolicy() if policy is None else policy
+        self.metrics: CacheMetrics = CacheMetrics() if metrics is None else metrics
         self._clock = self.clock.now
         self._key_function = key
         self._in_flight: set[str] = set()
@@ -239,8 +239,8 @@ class _CacheBase(Generic[_T]):
         variants: list[CachedResponse],
     ) -> Stored:
         """What to store once ``entry`` is freshened into ``merged``."""
-        rest = [v for v in variants if v is not entry]
-        return key, [merged, *rest][: self.policy.max_variants], _ttl(merged)
+        others: list[CachedResponse] = [v for v in variants if v is not entry]
+        return key, [merged, *others][: self.policy.max_variants], _ttl(merged)
 
     def _tag(self, response: httpx.Response, outcome: CacheOutcome) -> httpx.Response:
         _attach(response, outcome)
@@ -323,10 +323,7 @@ class _CacheBase(Generic[_T]):
                 policy=self.policy,
             )
             if merged is not None:
-                rest = [v for v in variants if v is not entry]
-                yield _Storage(
-                    self._put, (key, [merged, *rest][: self.policy.max_variants], _ttl(merged))
-                )
+                yield _Storage(self._put, self._freshened(key, merged, entry, variants))
                 reason = "the HEAD response freshened the stored response"
                 return self._tag(response, CacheOutcome("miss", stored=True, reason=reason))
         reason = "HEAD responses are not stored"
@@ -382,10 +379,7 @@ class _CacheBase(Generic[_T]):
                 policy=self.policy,
             )
             if merged is not None:
-                rest = [v for v in variants if v is not entry]
-                yield _Storage(
-                    self._put, (key, [merged, *rest][: self.policy.max_variants], _ttl(merged))
-                )
+                yield _Storage(self._put, self._freshened(key, merged, entry, variants))
                 if user_conditional:
                     return self._tag(
                         response,

@@ -362,9 +362,9 @@ class RetryBudget:
             raise PolicyError(f"capacity must be >= 1, got {capacity!r}")
         if not min_per_second >= 0:
             raise PolicyError(f"min_per_second must be >= 0, got {min_per_second!r}")
-        self.ratio = ratio
-        self.capacity = float(capacity)
-        self.min_per_second = min_per_second
+        self.ratio: float = ratio
+        self.capacity: float = float(capacity)
+        self.min_per_second: float = min_per_second
         self._clock = as_clock(clock, owner="RetryBudget", monotonic=True).monotonic
         self._tokens = float(capacity)
         self._last = self._clock()

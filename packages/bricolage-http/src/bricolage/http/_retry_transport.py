@@ -134,10 +134,10 @@ class _RetryBase(Generic[_T]):
     ) -> None:
         owner = type(self).__name__
         self.transport: _T = self._default_transport() if transport is None else transport
-        self.policy = RetryPolicy() if policy is None else policy
-        self.budget = budget
+        self.policy: RetryPolicy = RetryPolicy() if policy is None else policy
+        self.budget: RetryBudget | None = budget
         self._on_attempt = on_attempt
-        self.clock = as_clock(clock, owner=owner, monotonic=True)
+        self.clock: Clock = as_clock(clock, owner=owner, monotonic=True)
         self._clock = self.clock.monotonic
         self._wall_clock = self.clock.now
         if wall_clock is not None:
@@ -148,7 +148,7 @@ class _RetryBase(Generic[_T]):
             _deprecated(owner, "sleep", "the clock's sleep() and async_sleep()")
             self._sleep = sleep
         self._random = random
-        self.metrics = RetryMetrics() if metrics is None else metrics
+        self.metrics: RetryMetrics = RetryMetrics() if metrics is None else metrics
 
     def _default_transport(self) -> _T:
         raise NotImplementedError

@@ -73,7 +73,7 @@ class SQLiteStorage:
     ) -> None:
         if not timeout > 0:
             raise PolicyError(f"timeout must be positive, got {timeout!r}")
-        self.path = pathlib.Path(path)
+        self.path: pathlib.Path = pathlib.Path(path)
         if self.path.is_dir():
             raise PolicyError(f"SQLiteStorage path {str(self.path)!r} is a directory, not a file")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,8 +45,8 @@ from bricolage.http.errors import MissingExtraError
 try:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
     from prometheus_client.registry import Collector
-except ModuleNotFoundError as error:  # pragma: no cover - exercised without the extra
-    raise MissingExtraError("prometheus", "bricolage.http.prometheus") from error
+except ModuleNotFoundError:  # pragma: no cover - exercised without the extra
+    raise MissingExtraError("prometheus", "bricolage.http.prometheus") from None
 
 __all__ = ["CacheCollector", "RetryCollector"]
 

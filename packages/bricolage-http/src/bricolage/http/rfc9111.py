@@ -668,7 +668,7 @@ class CachePolicy:
         object.__setattr__(self, "rules", tuple(self.rules))
         object.__setattr__(self, "targets", tuple(self.targets))
         for target in self.targets:
-            if not isinstance(target, str) or not _FIELD_NAME.fullmatch(target):
+            if not _FIELD_NAME.fullmatch(str(target)):
                 raise PolicyError(f"targets must be header field names, got {target!r}")
         if self.targets and not self.shared:
             raise PolicyError(
