@@ -121,3 +121,17 @@ def test_python_dash_m_runs_the_same_command(cache_file: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "entries" in done.stdout
     assert "\x1b[" not in done.stdout
+
+
+def test_without_the_cli_extra_the_command_names_it() -> None:
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from bricolage.http.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert 'pip install "bricolage-http[cli]"' in done.stderr
+    assert "Traceback" not in done.stderr
