@@ -20,6 +20,7 @@ from bricolage.http.rfc9111 import (
     DELTA_SECONDS_MAX,
     CacheAction,
     CacheControl,
+    byte_range,
     cache_key,
     conditional_headers,
     corrected_initial_age,
@@ -819,3 +820,24 @@ def test_structured_dictionary_details() -> None:
     assert parsed("max-age=-5") == CacheControl()
     assert parsed("   ") == CacheControl()
     assert parsed("private=?0").private is False  # type: ignore[union-attr]
+
+
+@given(st.integers(0, 50), st.integers(0, 60), st.integers(1, 40))
+def test_byte_ranges_stay_inside_the_body(first: int, last: int, length: int) -> None:
+    for value in (f"bytes={first}-{last}", f"bytes={first}-", f"bytes=-{last}"):
+        span = byte_range(value, length)
+        if span is not None:
+            assert 0 <= span[0] <= span[1] < length
+    assert byte_range(f"bytes={first}-{last}", length) == (
+        (first, min(last, length - 1)) if first < length and first <= last else None
+    )
+
+
+def test_byte_range_refuses_what_it_does_not_serve() -> None:
+    assert byte_range(None, 10) is None
+    assert byte_range("items=0-1", 10) is None
+    assert byte_range("bytes=-0", 10) is None
+    assert byte_range("bytes=-", 10) is None
+    assert byte_range("bytes=0-1", 0) is None
+    assert byte_range(" Bytes = 0-1 ", 10) == (0, 1)
+    assert byte_range("bytes=-50", 10) == (0, 9)

@@ -248,10 +248,12 @@ def test_headers_store_content_encoding_is_kept(origin: Origin) -> None:
     assert origin.hits("g1") == 1
 
 
-def test_partial_content_passes_through_unstored(origin: Origin) -> None:
-    """206 responses are passed through untouched and never stored; on a hit, the stored
-    complete response answers a Range request whole (RFC 9110 section 14.2 lets a cache
-    ignore Range)."""
+def test_partial_content_passes_through_unstored_and_ranges_come_from_storage(
+    origin: Origin,
+) -> None:
+    """A 206 from the origin is passed through untouched and never stored; a Range request
+    answered from a stored complete response gets that range (partial-use-headers,
+    partial-use-stored-headers, partial-store-complete-reuse-partial)."""
     with httpx.Client(transport=CacheTransport()) as client:
         part = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
         assert (part.status_code, part.content) == (206, b"234")
@@ -262,5 +264,16 @@ def test_partial_content_passes_through_unstored(origin: Origin) -> None:
         whole = client.get(f"{origin.url}/range?id=r1")
         assert (whole.status_code, action(whole)) == (200, "miss")
         again = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
-    assert (again.status_code, again.content, action(again)) == (200, b"0123456789", "hit")
+        suffix = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=-3"})
+        several = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=0-1,4-5"})
+        other = client.get(
+            f"{origin.url}/range?id=r1", headers={"Range": "bytes=0-1", "If-Range": '"nope"'}
+        )
+    assert (again.status_code, again.content, action(again)) == (206, b"234", "hit")
+    assert again.headers["content-range"] == "bytes 2-4/10"
+    assert again.headers["content-length"] == "3"
+    assert again.headers["cache-control"] == "max-age=60"  # the stored fields are kept
+    assert (suffix.status_code, suffix.content) == (206, b"789")
+    assert (several.status_code, several.content) == (200, b"0123456789")
+    assert (other.status_code, other.content) == (200, b"0123456789")
     assert origin.hits("r1") == 2

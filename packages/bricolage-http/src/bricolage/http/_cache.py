@@ -25,6 +25,7 @@ from bricolage.http.rfc9111 import (
     CachedResponse,
     CachePolicy,
     CacheRule,
+    byte_range,
     cache_key,
     conditional_headers,
     current_age,
@@ -98,7 +99,9 @@ def _header_items(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 #: Request fields read on the lookup path, found in one pass over the raw header list.
-_LOOKUP_FIELDS = frozenset({b"cache-control", b"pragma", b"if-none-match", b"if-modified-since"})
+_LOOKUP_FIELDS = frozenset(
+    {b"cache-control", b"pragma", b"if-none-match", b"if-modified-since", b"range", b"if-range"}
+)
 
 
 def _lookup_fields(request: httpx.Request) -> dict[bytes, list[str]]:
@@ -131,6 +134,25 @@ def _served_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, 
         return _encode_served_cached(headers)
     except TypeError:  # a custom storage handed back lists (unhashable): encode each time
         return _encode_served(headers)
+
+
+def _range_for(fields: dict[bytes, list[str]], entry: CachedResponse) -> tuple[int, int] | None:
+    """The byte span a request's single ``Range`` asks of ``entry``, if it is to be honoured.
+
+    ``If-Range`` must name the stored response (its strong ``ETag``, or its exact
+    ``Last-Modified``); otherwise, or for several ranges, the whole response is sent.
+    """
+    ranges = fields[b"range"]
+    if len(ranges) != 1:
+        return None
+    if_range = fields.get(b"if-range")
+    if if_range is not None:
+        wanted = ", ".join(if_range).strip()
+        etag = entry.header("etag")
+        strong = etag is not None and not etag.startswith("W/") and wanted == etag.strip()
+        if not strong and wanted != (entry.header("last-modified") or "").strip():
+            return None
+    return byte_range(ranges[0], len(entry.body))
 
 
 def _etag_matches(header: str, etag: str | None) -> bool:
@@ -206,6 +228,18 @@ class _CacheBase(Generic[_T]):
             body = b""
         elif request.method == "HEAD":
             body = b""
+        elif status == 200 and b"range" in fields:
+            span = _range_for(fields, entry)
+            if span is not None:
+                # RFC 9111 section 3.4: a stored complete response answers a smaller range.
+                first, last = span
+                framing = (b"content-length", b"content-range")
+                raw = [(k, v) for k, v in raw if k.lower() not in framing]
+                raw += [
+                    (b"Content-Range", b"bytes %d-%d/%d" % (first, last, len(body))),
+                    (b"Content-Length", b"%d" % (last + 1 - first)),
+                ]
+                status, body = 206, body[first : last + 1]
         response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
         outcome = CacheOutcome(action, stored=True, reason=reason, key=None, age=age)
         _attach(response, outcome)

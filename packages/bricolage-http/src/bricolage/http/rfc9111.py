@@ -38,6 +38,7 @@ __all__ = [
     "CachePolicy",
     "CacheRule",
     "CachedResponse",
+    "byte_range",
     "cache_key",
     "conditional_headers",
     "corrected_initial_age",
@@ -511,6 +512,39 @@ def parse_http_date(value: str | None, *, now: float | None = None) -> float | N
     else:
         return None
     return _timestamp(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+
+
+_BYTE_RANGE = re.compile(r"[Bb][Yy][Tt][Ee][Ss][ \t]*=[ \t]*([0-9]*)-([0-9]*)[ \t]*")
+
+
+def byte_range(value: str | None, length: int) -> tuple[int, int] | None:
+    """The span ``(first, last)`` (inclusive) that a ``Range`` value asks of ``length`` bytes.
+
+    One byte range (RFC 9110 section 14.1.2): ``bytes=0-1``, ``bytes=5-`` or the suffix
+    ``bytes=-5``, the last position clipped to the body. ``None`` when the value is not
+    a single satisfiable byte range (several ranges, another unit, ``first > last``, or
+    ``first`` past the end): the caller then answers with the whole representation, as
+    RFC 9110 section 14.2 allows.
+
+    >>> from bricolage.http.rfc9111 import byte_range
+    >>> byte_range("bytes=0-1", 11), byte_range("bytes=5-", 11), byte_range("bytes=-5", 11)
+    ((0, 1), (5, 10), (6, 10))
+    >>> byte_range("bytes=0-1, 4-5", 11) is None, byte_range("bytes=20-", 11) is None
+    (True, True)
+    """
+    match = _BYTE_RANGE.fullmatch(value.strip()) if value else None
+    if match is None or length <= 0:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text:
+        if not last_text or int(last_text) == 0:
+            return None
+        return max(0, length - int(last_text)), length - 1
+    first = int(first_text)
+    last = length - 1 if not last_text else min(int(last_text), length - 1)
+    if first >= length or (last_text and int(last_text) < first):
+        return None
+    return first, last
 
 
 def parse_age(values: Sequence[str] | str | None) -> int | None:
