@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import socket
 import struct
@@ -127,6 +128,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(304, b"", headers)
             else:
                 self._send(200, f"body {version}".encode(), headers)
+        elif kind == "hints":
+            # An interim 103 (with a header of its own), then the final response.
+            self.wfile.write(
+                b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n"
+                b"X-Interim: yes\r\n\r\n"
+            )
+            self._send(200, b"final", {"Cache-Control": "max-age=60"})
+        elif kind == "gzip":
+            body = gzip.compress(b"compressed body")
+            self._send(200, body, {"Cache-Control": "max-age=60", "Content-Encoding": "gzip"})
+        elif kind == "range":
+            body = b"0123456789"
+            wanted = self.headers.get("Range")
+            if wanted == "bytes=2-4":
+                self._send(
+                    206,
+                    body[2:5],
+                    {"Cache-Control": "max-age=60", "Content-Range": "bytes 2-4/10"},
+                )
+            else:
+                self._send(200, body, {"Cache-Control": "max-age=60"})
         elif kind == "vary":
             language = self.headers.get("Accept-Language", "none")
             self._send(

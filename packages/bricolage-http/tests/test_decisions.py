@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 import pytest
@@ -9,28 +11,33 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bricolage.http import (
-    Action,
-    CacheControl,
     CachedResponse,
     CachePolicy,
     CacheRule,
     PolicyError,
+)
+from bricolage.http.rfc9111 import (
+    DELTA_SECONDS_MAX,
+    CacheAction,
+    CacheControl,
+    byte_range,
     cache_key,
     conditional_headers,
     corrected_initial_age,
     current_age,
-    decide,
+    decide_cache_use,
     freshness_lifetime,
     invalidation_urls,
     make_entry,
     merge_not_modified,
+    parse_age,
     parse_cache_control,
     parse_http_date,
     select_variant,
     serve_stale_on_error,
+    targeted_cache_control,
     why_not_storable,
 )
-from bricolage.http._directives import DELTA_SECONDS_MAX
 
 PRIVATE = CachePolicy()
 SHARED = CachePolicy(shared=True)
@@ -130,7 +137,85 @@ def test_http_date_round_trip(value: float) -> None:
 def test_invalid_dates() -> None:
     assert parse_http_date(None) is None
     assert parse_http_date("yesterday") is None
-    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100") == 784111777.0 - 3600
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100") is None
+
+
+def _forms(value: float) -> tuple[str, str, str]:
+    t = time.gmtime(value)
+    day, long_day = time.strftime("%a", t), time.strftime("%A", t)
+    month = time.strftime("%b", t)
+    clock = time.strftime("%H:%M:%S", t)
+    return (
+        f"{day}, {t.tm_mday:02d} {month} {t.tm_year:04d} {clock} GMT",
+        f"{long_day}, {t.tm_mday:02d}-{month}-{t.tm_year % 100:02d} {clock} GMT",
+        f"{day} {month} {t.tm_mday:2d} {clock} {t.tm_year:04d}",
+    )
+
+
+@given(st.integers(0, 3_000_000_000))
+def test_the_three_date_forms_round_trip(value: int) -> None:
+    imf, rfc850, asctime = _forms(value)
+    assert parse_http_date(imf) == value
+    assert parse_http_date(asctime) == value
+    # The two-digit year is read within 50 years of "now".
+    assert parse_http_date(rfc850, now=float(value)) == value
+
+
+@given(
+    st.integers(0, 3_000_000_000),
+    st.sampled_from(
+        [
+            lambda d: d.replace("GMT", "UTC"),
+            lambda d: d.replace("GMT", "+0000"),
+            lambda d: d.replace(",", ""),
+            lambda d: d.replace(" ", "  ", 1),
+            lambda d: d.replace(":", ".", 1),
+            lambda d: d.lower(),
+            lambda d: d[:12] + d[14:],  # a two-digit year
+            lambda d: d.replace(" ", "-", 2),
+            lambda d: d + " GMT",
+        ]
+    ),
+)
+def test_mangled_imf_dates_are_invalid(value: int, mangle: Callable[[str], str]) -> None:
+    imf = _forms(value)[0]
+    mangled = mangle(imf)
+    assert mangled != imf
+    assert parse_http_date(mangled) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Thu, 01 Jan 2026 00:00:00 UTC",  # freshness-expires-invalid-utc
+        "Thu, 01 Jan 2026 00:00:00 AEST",  # freshness-expires-invalid-aest
+        "Thu, 01 Jan 26 00:00:00 GMT",  # freshness-expires-invalid-2-digit-year
+        "Thu 01 Jan 2026 00:00:00 GMT",  # freshness-expires-invalid-no-comma
+        "Thu,  01 Jan 2026 00:00:00 GMT",  # freshness-expires-invalid-multiple-spaces
+        "Thu, 01-Jan-2026 00:00:00 GMT",  # freshness-expires-invalid-date-dashes
+        "Thu, 01 Jan 2026 00.00.00 GMT",  # freshness-expires-invalid-time-periods
+        "Thu, 01 Jan 2026 0:00:00 GMT",  # freshness-expires-invalid-1-digit-hour
+        "Thu, 31 Feb 2026 00:00:00 GMT",
+        "Thu, 01 Jan 2026 24:00:00 GMT",
+    ],
+)
+def test_freshness_expires_invalid_dates_are_refused(value: str) -> None:
+    assert parse_http_date(value) is None
+    entry = entry_with([("Expires", value), ("Date", "Thu, 01 Jan 2026 00:00:00 GMT")])
+    assert entry.freshness_lifetime == 0.0
+
+
+def test_freshness_expires_invalid_multiple_lines() -> None:
+    good = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert entry_with([("Expires", good)]).freshness_lifetime > 0
+    assert entry_with([("Expires", good), ("Expires", good)]).freshness_lifetime == 0.0
+
+
+def test_rfc850_two_digit_years_follow_the_fifty_year_rule() -> None:
+    now = 1_700_000_000.0  # 2023
+    assert parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now=now) == 784111777.0
+    assert time.gmtime(parse_http_date("Monday, 06-Nov-73 08:49:37 GMT", now=now)).tm_year == 2073
+    assert time.gmtime(parse_http_date("Tuesday, 06-Nov-74 08:49:37 GMT", now=now)).tm_year == 1974
 
 
 # --- age and freshness ---------------------------------------------------------------------
@@ -220,9 +305,9 @@ def test_heuristic_needs_a_heuristically_cacheable_status_or_public() -> None:
 @given(lifetime=st.integers(0, 10**6), elapsed=st.integers(0, 2 * 10**6))
 def test_fresh_exactly_while_age_is_below_lifetime(lifetime: int, elapsed: int) -> None:
     entry = entry_with([("Cache-Control", f"max-age={lifetime}")])
-    lookup = decide(entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE)
-    assert (lookup.action is Action.HIT) == (elapsed < lifetime)
-    assert lookup.action in (Action.HIT, Action.REVALIDATE)
+    lookup = decide_cache_use(entry, request_cc=CacheControl(), now=float(elapsed), policy=PRIVATE)
+    assert (lookup.action is CacheAction.HIT) == (elapsed < lifetime)
+    assert lookup.action in (CacheAction.HIT, CacheAction.REVALIDATE)
 
 
 # --- storability -------------------------------------------------------------------------
@@ -311,10 +396,13 @@ def test_force_cache_rule_ignores_the_response_directives() -> None:
         policy=PRIVATE,
         rule=rule,
     )
-    assert decide(entry, request_cc=CacheControl(), now=29, policy=PRIVATE).action is Action.HIT
     assert (
-        decide(entry, request_cc=CacheControl(), now=31, policy=PRIVATE).action
-        is Action.REVALIDATE
+        decide_cache_use(entry, request_cc=CacheControl(), now=29, policy=PRIVATE).action
+        is CacheAction.HIT
+    )
+    assert (
+        decide_cache_use(entry, request_cc=CacheControl(), now=31, policy=PRIVATE).action
+        is CacheAction.REVALIDATE
     )
 
 
@@ -358,9 +446,9 @@ def lookup(
     request: str = "",
     policy: CachePolicy = PRIVATE,
     pragma: bool = False,
-) -> Action:
+) -> CacheAction:
     entry = entry_with(headers, policy=policy)
-    return decide(
+    return decide_cache_use(
         entry,
         request_cc=parse_cache_control(request or None),
         now=now,
@@ -371,36 +459,38 @@ def lookup(
 
 def test_request_directives() -> None:
     fresh = [("Cache-Control", "max-age=100")]
-    assert lookup(fresh, 10) is Action.HIT
-    assert lookup(fresh, 10, "no-cache") is Action.REVALIDATE
-    assert lookup(fresh, 10, pragma=True) is Action.REVALIDATE
-    assert lookup(fresh, 10, "max-age=5") is Action.REVALIDATE
-    assert lookup(fresh, 10, "max-age=50") is Action.HIT
-    assert lookup(fresh, 10, "min-fresh=95") is Action.REVALIDATE
-    assert lookup(fresh, 10, "min-fresh=50") is Action.HIT
-    assert lookup(fresh, 150, "max-stale=60") is Action.STALE
-    assert lookup(fresh, 170, "max-stale=60") is Action.REVALIDATE
-    assert lookup(fresh, 10**6, "max-stale") is Action.STALE
-    assert lookup(fresh, 150, "max-stale=60, max-age=120") is Action.REVALIDATE
-    assert lookup(fresh, 150, "only-if-cached") is Action.GATEWAY_TIMEOUT
-    assert lookup(fresh, 10, "only-if-cached") is Action.HIT
-    miss = decide(None, request_cc=parse_cache_control("only-if-cached"), now=0, policy=PRIVATE)
-    assert miss.action is Action.GATEWAY_TIMEOUT
+    assert lookup(fresh, 10) is CacheAction.HIT
+    assert lookup(fresh, 10, "no-cache") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, pragma=True) is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "max-age=5") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "max-age=50") is CacheAction.HIT
+    assert lookup(fresh, 10, "min-fresh=95") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10, "min-fresh=50") is CacheAction.HIT
+    assert lookup(fresh, 150, "max-stale=60") is CacheAction.STALE
+    assert lookup(fresh, 170, "max-stale=60") is CacheAction.REVALIDATE
+    assert lookup(fresh, 10**6, "max-stale") is CacheAction.STALE
+    assert lookup(fresh, 150, "max-stale=60, max-age=120") is CacheAction.REVALIDATE
+    assert lookup(fresh, 150, "only-if-cached") is CacheAction.GATEWAY_TIMEOUT
+    assert lookup(fresh, 10, "only-if-cached") is CacheAction.HIT
+    miss = decide_cache_use(
+        None, request_cc=parse_cache_control("only-if-cached"), now=0, policy=PRIVATE
+    )
+    assert miss.action is CacheAction.GATEWAY_TIMEOUT
 
 
 def test_response_directives() -> None:
-    assert lookup([("Cache-Control", "max-age=100, no-cache")], 1) is Action.REVALIDATE
-    assert lookup([("Cache-Control", 'max-age=100, no-cache="x"')], 1) is Action.HIT
+    assert lookup([("Cache-Control", "max-age=100, no-cache")], 1) is CacheAction.REVALIDATE
+    assert lookup([("Cache-Control", 'max-age=100, no-cache="x"')], 1) is CacheAction.HIT
     must = [("Cache-Control", "max-age=10, must-revalidate")]
-    assert lookup(must, 20, "max-stale") is Action.REVALIDATE
+    assert lookup(must, 20, "max-stale") is CacheAction.REVALIDATE
     proxy = [("Cache-Control", "max-age=10, proxy-revalidate")]
-    assert lookup(proxy, 20, "max-stale") is Action.STALE
-    assert lookup(proxy, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    assert lookup(proxy, 20, "max-stale") is CacheAction.STALE
+    assert lookup(proxy, 20, "max-stale", policy=SHARED) is CacheAction.REVALIDATE
     s_maxage = [("Cache-Control", "s-maxage=10")]
-    assert lookup(s_maxage, 20, "max-stale", policy=SHARED) is Action.REVALIDATE
+    assert lookup(s_maxage, 20, "max-stale", policy=SHARED) is CacheAction.REVALIDATE
     immutable = [("Cache-Control", "max-age=100, immutable")]
-    assert lookup(immutable, 10, "max-age=0") is Action.HIT
-    assert lookup(immutable, 10, "no-cache") is Action.REVALIDATE
+    assert lookup(immutable, 10, "max-age=0") is CacheAction.HIT
+    assert lookup(immutable, 10, "no-cache") is CacheAction.REVALIDATE
 
 
 @given(lifetime=st.integers(0, 1000), window=st.integers(0, 1000), elapsed=st.integers(0, 3000))
@@ -409,11 +499,11 @@ def test_stale_while_revalidate_window(lifetime: int, window: int, elapsed: int)
         [("Cache-Control", f"max-age={lifetime}, stale-while-revalidate={window}")], float(elapsed)
     )
     if elapsed < lifetime:
-        assert action is Action.HIT
+        assert action is CacheAction.HIT
     elif elapsed - lifetime <= window:
-        assert action is Action.STALE_WHILE_REVALIDATE
+        assert action is CacheAction.STALE_WHILE_REVALIDATE
     else:
-        assert action is Action.REVALIDATE
+        assert action is CacheAction.REVALIDATE
 
 
 @given(
@@ -489,7 +579,10 @@ def test_validators_and_not_modified_merge() -> None:
     assert merged.header("x-old") == "b"
     assert merged.header("content-type") == "x/y"
     assert merged.freshness_lifetime == 60
-    assert decide(merged, request_cc=CacheControl(), now=150, policy=PRIVATE).action is Action.HIT
+    assert (
+        decide_cache_use(merged, request_cc=CacheControl(), now=150, policy=PRIVATE).action
+        is CacheAction.HIT
+    )
     assert (
         merge_not_modified(
             entry, headers=[("ETag", '"2"')], request_time=0, response_time=0, policy=PRIVATE
@@ -533,22 +626,47 @@ def test_cache_key() -> None:
 
 
 @pytest.mark.parametrize(
-    "ages", [["abc"], ["-7200"], ["7200.0"], ["0,7200"], ["0", "0"], ["7200;foo=bar"], ["0, 0"]]
+    ("suite_id", "ages", "expected"),
+    [
+        ("age-parse-nonnumeric", ["abc"], None),
+        ("age-parse-negative", ["-7200"], None),
+        ("age-parse-float", ["7200.0"], None),
+        ("age-parse-large", ["2147483648"], 2**31),
+        ("age-parse-larger", ["2147483649"], 2**31),
+        ("age-parse-suffix", ["7200, 0"], 7200),
+        ("age-parse-prefix", ["0, 7200"], 0),
+        ("age-parse-suffix-twoline", ["7200", "0"], 7200),
+        ("age-parse-prefix-twoline", ["0", "7200"], 0),
+        ("age-parse-dup-0", ["0, 0"], 0),
+        ("age-parse-dup-0-twoline", ["0", "0"], 0),
+        ("age-parse-dup-old", ["3600", "3600"], 3600),
+        ("age-parse-parameter", ["7200;foo=bar"], None),
+    ],
 )
-def test_malformed_or_repeated_age_reads_as_stale(ages: list[str]) -> None:
+def test_age_parse_reads_the_first_member_or_ignores_the_field(
+    suite_id: str, ages: list[str], expected: int | None
+) -> None:
+    assert parse_age(ages) == expected, suite_id
     entry = entry_with([("Cache-Control", "max-age=3600"), *(("Age", a) for a in ages)])
-    assert decide(entry, request_cc=CacheControl(), now=0.0, policy=PRIVATE).action is (
-        Action.REVALIDATE
-    )
+    assert entry.initial_age == (expected or 0)
+
+
+@given(st.lists(st.text(max_size=12), max_size=3))
+def test_age_parse_is_total_and_bounded(lines: list[str]) -> None:
+    value = parse_age(lines)
+    assert value is None or 0 <= value <= 2**31
 
 
 def test_a_valid_age_counts() -> None:
     entry = entry_with([("Cache-Control", "max-age=3600"), ("Age", "3000")])
     assert entry.initial_age == 3000
-    assert decide(entry, request_cc=CacheControl(), now=599.0, policy=PRIVATE).action is Action.HIT
-    assert decide(entry, request_cc=CacheControl(), now=601.0, policy=PRIVATE).action is (
-        Action.REVALIDATE
+    assert (
+        decide_cache_use(entry, request_cc=CacheControl(), now=599.0, policy=PRIVATE).action
+        is CacheAction.HIT
     )
+    assert decide_cache_use(
+        entry, request_cc=CacheControl(), now=601.0, policy=PRIVATE
+    ).action is (CacheAction.REVALIDATE)
 
 
 def test_stale_when_disconnected_only_if_configured_and_allowed() -> None:
@@ -575,3 +693,151 @@ def test_stale_when_disconnected_only_if_configured_and_allowed() -> None:
     assert not serve_stale_on_error(
         no_cache, request_cc=none, now=5, policy=allowing, disconnected=True
     )
+
+
+# --- targeted cache-control (RFC 9213) -------------------------------------------------------
+
+CDN = CachePolicy(shared=True, targets=("CDN-Cache-Control",))
+
+
+def cdn_storable(headers: list[tuple[str, str]], policy: CachePolicy = CDN) -> bool:
+    reason = why_not_storable(
+        method="GET",
+        request_cc=CacheControl(),
+        request_has_authorization=False,
+        status=200,
+        response_headers=headers,
+        policy=policy,
+    )
+    return reason is None
+
+
+def fresh_for(headers: list[tuple[str, str]], policy: CachePolicy = CDN) -> float:
+    return entry_with(headers, policy=policy).freshness_lifetime
+
+
+def _cdn(value: str) -> tuple[str, str]:
+    return ("CDN-Cache-Control", value)
+
+
+NO_STORE = ("Cache-Control", "no-store")
+CC_99 = ("Cache-Control", "max-age=99")
+LATER = ("Expires", "Fri, 01 Jan 2100 00:00:00 GMT")
+
+
+@pytest.mark.parametrize(
+    ("suite_id", "headers", "stored", "lifetime"),
+    [
+        ("cdn-max-age", [_cdn("max-age=3600")], True, 3600),
+        ("cdn-max-age-max-plus", [_cdn("max-age=99999999999")], True, 2**31),
+        ("cdn-max-age-extension", [_cdn("foobar, max-age=3600")], True, 3600),
+        ("cdn-fresh-cc-nostore", [_cdn("max-age=99"), NO_STORE], True, 99),
+        ("cdn-no-store-cc-fresh", [_cdn("no-store"), CC_99], False, 0),
+        ("cdn-private", [_cdn("private"), CC_99], False, 0),
+        ("cdn-max-age-0-expires", [_cdn("max-age=0"), LATER], True, 0),
+        ("cdn-cc-invalid-sh-type-unknown", [_cdn("max-age=10000, &&&&&"), NO_STORE], False, 0),
+        ("cdn-cc-invalid-sh-type-wrong", [_cdn('max-age="10000"'), NO_STORE], True, 0),
+        ("cdn-max-age-case-insensitive", [_cdn("MaX-aGe=3600")], True, 0),
+        (
+            "cdn-max-age-space-before-equals",
+            [("Cache-Control", "max-age=1"), _cdn("max-age =100")],
+            True,
+            1,
+        ),
+    ],
+)
+def test_cdn_cache_control_replaces_cache_control_when_valid(
+    suite_id: str, headers: list[tuple[str, str]], stored: bool, lifetime: float
+) -> None:
+    assert cdn_storable(headers) is stored, suite_id
+    if stored:
+        assert fresh_for(headers) == lifetime, suite_id
+
+
+def test_cdn_no_cache_revalidates_and_survives_the_storage_codec() -> None:
+    from bricolage.http import decode_entries, encode_entries
+
+    entry = entry_with(
+        [("CDN-Cache-Control", "no-cache"), ("Cache-Control", "max-age=99")], policy=CDN
+    )
+    assert entry.target == "CDN-Cache-Control"
+    decoded = decode_entries(encode_entries([entry]))[0]
+    assert decoded.target == "CDN-Cache-Control"
+    assert decoded.cache_control.no_cache
+    action = decide_cache_use(decoded, request_cc=CacheControl(), now=1.0, policy=CDN).action
+    assert action is CacheAction.REVALIDATE
+
+
+def test_targets_are_off_by_default_and_for_shared_caches_only() -> None:
+    headers = [("CDN-Cache-Control", "max-age=3600"), ("Cache-Control", "no-store")]
+    assert not cdn_storable(headers, CachePolicy(shared=True))
+    with pytest.raises(PolicyError, match=r"for shared caches only"):
+        CachePolicy(targets=("CDN-Cache-Control",))
+    with pytest.raises(PolicyError, match=r"header field names, got 'bad name'"):
+        CachePolicy(shared=True, targets=("bad name",))
+
+
+def test_surrogate_control_per_the_edge_architecture() -> None:
+    policy = CachePolicy(shared=True, targets=("Surrogate-Control", "CDN-Cache-Control"))
+    entry = entry_with(
+        [
+            ("Surrogate-Control", 'content="ESI/1.0", max-age=60+30, no-store;other'),
+            ("CDN-Cache-Control", "max-age=5"),
+            ("Cache-Control", "no-store"),
+        ],
+        policy=policy,
+    )
+    assert entry.target == "Surrogate-Control"
+    assert entry.freshness_lifetime == 60
+    assert entry.cache_control.stale_while_revalidate == 30
+    assert not cdn_storable([("Surrogate-Control", "no-store-remote")], policy)
+    # An unreadable Surrogate-Control falls through to the next target.
+    assert (
+        fresh_for(
+            [("Surrogate-Control", "max-age=ten"), ("CDN-Cache-Control", "max-age=5")], policy
+        )
+        == 5
+    )
+
+
+@given(st.text(max_size=40))
+def test_targeted_parsing_is_total(text: str) -> None:
+    found = targeted_cache_control([("CDN-Cache-Control", text)], ["CDN-Cache-Control"])
+    assert found is None or found[0] == "CDN-Cache-Control"
+
+
+def test_structured_dictionary_details() -> None:
+    def parsed(text: str) -> CacheControl | None:
+        found = targeted_cache_control([("CDN-Cache-Control", text)], ["CDN-Cache-Control"])
+        return None if found is None else found[1]
+
+    assert parsed("max-age=60;a=1;b, no-cache, x=(1 2), y=?0, z=:AA==:, w=1.5") is not None
+    assert parsed("max-age=60, ") is None
+    assert parsed("max-age=60 junk") is None
+    assert parsed("x=(1 2") is None
+    assert parsed("max-age=60;A") is None
+    assert parsed("max-age=60;a=&") is None
+    assert parsed("max-age=-5") == CacheControl()
+    assert parsed("   ") == CacheControl()
+    assert parsed("private=?0").private is False  # type: ignore[union-attr]
+
+
+@given(st.integers(0, 50), st.integers(0, 60), st.integers(1, 40))
+def test_byte_ranges_stay_inside_the_body(first: int, last: int, length: int) -> None:
+    for value in (f"bytes={first}-{last}", f"bytes={first}-", f"bytes=-{last}"):
+        span = byte_range(value, length)
+        if span is not None:
+            assert 0 <= span[0] <= span[1] < length
+    assert byte_range(f"bytes={first}-{last}", length) == (
+        (first, min(last, length - 1)) if first < length and first <= last else None
+    )
+
+
+def test_byte_range_refuses_what_it_does_not_serve() -> None:
+    assert byte_range(None, 10) is None
+    assert byte_range("items=0-1", 10) is None
+    assert byte_range("bytes=-0", 10) is None
+    assert byte_range("bytes=-", 10) is None
+    assert byte_range("bytes=0-1", 0) is None
+    assert byte_range(" Bytes = 0-1 ", 10) == (0, 1)
+    assert byte_range("bytes=-50", 10) == (0, 9)

@@ -33,7 +33,7 @@ class Origin(Protocol):
     def hits(self, name: str) -> int: ...
 
 
-FAST = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05, retry_after_cap=5)
+FAST = RetryPolicy(max_attempts=5, initial=0.01, maximum=0.05, retry_after_cap=5)
 
 
 def action(response: httpx.Response) -> str:
@@ -60,7 +60,7 @@ def test_retries_connection_resets(origin: Origin) -> None:
 
 
 def test_gives_up_on_resets_with_a_note(origin: Origin) -> None:
-    policy = RetryPolicy(attempts=2, base_delay=0.01)
+    policy = RetryPolicy(max_attempts=2, initial=0.01)
     with (
         httpx.Client(transport=RetryTransport(policy=policy)) as client,
         pytest.raises(httpx.TransportError) as info,
@@ -70,13 +70,14 @@ def test_gives_up_on_resets_with_a_note(origin: Origin) -> None:
 
 
 def test_honours_retry_after_on_429(origin: Origin) -> None:
-    slept: list[float] = []
-    transport = RetryTransport(policy=FAST, sleep=slept.append)
+    clock = FrozenClock()
+    slept = clock.sleeps
+    transport = RetryTransport(policy=FAST, clock=clock)
     with httpx.Client(transport=transport) as client:
         response = client.get(f"{origin.url}/ratelimit?id=l1&after=3")
     assert response.text == "ok after 429"
     assert slept == [3.0]
-    capped = RetryTransport(policy=RetryPolicy(retry_after_cap=1), sleep=slept.append)
+    capped = RetryTransport(policy=RetryPolicy(retry_after_cap=1), clock=clock)
     with httpx.Client(transport=capped) as client:
         response = client.get(f"{origin.url}/ratelimit?id=l2&after=30")
     assert response.status_code == 429
@@ -88,7 +89,7 @@ def test_honours_retry_after_on_429(origin: Origin) -> None:
 def test_read_timeouts_on_slow_bodies_are_retried(origin: Origin) -> None:
     attempts: list[int] = []
     transport = RetryTransport(
-        policy=RetryPolicy(attempts=2, base_delay=0.01),
+        policy=RetryPolicy(max_attempts=2, initial=0.01),
         on_attempt=lambda attempt: attempts.append(attempt.number),
     )
     with (
@@ -103,7 +104,7 @@ def test_read_timeouts_on_slow_bodies_are_retried(origin: Origin) -> None:
 def test_slow_bodies_after_the_headers_are_the_callers_to_read(origin: Origin) -> None:
     # The response is handed over once its headers arrive; a body that stalls later times
     # out in the caller's read, after the retry transport has returned.
-    transport = RetryTransport(policy=RetryPolicy(attempts=3, base_delay=0.01))
+    transport = RetryTransport(policy=RetryPolicy(max_attempts=3, initial=0.01))
     with (
         httpx.Client(transport=transport, timeout=0.2) as client,
         pytest.raises(httpx.ReadTimeout),
@@ -142,7 +143,7 @@ def test_vary_against_the_server(origin: Origin) -> None:
 def test_cache_over_retry_stack_and_stale_if_error(origin: Origin) -> None:
     clock = FrozenClock(time.time())
     transport = CacheTransport(
-        RetryTransport(policy=RetryPolicy(attempts=2, base_delay=0.01)), clock=clock
+        RetryTransport(policy=RetryPolicy(max_attempts=2, initial=0.01)), clock=clock
     )
     with httpx.Client(transport=transport) as client:
         url = f"{origin.url}/flaky?id=f1&cc=max-age%3D1,stale-if-error%3D60"
@@ -206,11 +207,73 @@ async def test_async_stack_against_the_server(origin: Origin, tmp_path: Path) ->
 @pytest.mark.anyio
 async def test_async_retry_after_and_timeouts(origin: Origin) -> None:
     clock = FrozenClock()
-    transport = AsyncRetryTransport(policy=FAST, sleep=clock.async_sleep)
+    transport = AsyncRetryTransport(policy=FAST, clock=clock)
     async with httpx.AsyncClient(transport=transport, timeout=0.2) as client:
         response = await client.get(f"{origin.url}/ratelimit?id=al&after=2")
         assert response.status_code == 200
         assert clock.sleeps == [2.0]
         with pytest.raises(httpx.ReadTimeout):
             await client.get(f"{origin.url}/slow?id=as&delay=0.5&where=headers")
-    assert origin.hits("as") == FAST.attempts
+    assert origin.hits("as") == FAST.max_attempts
+
+
+# --- what the cache-tests suite checks, on a real server -----------------------------------
+
+
+def test_interim_not_cached_only_the_final_response_is_stored(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """interim-not-cached: a 103 before the final 200 is never stored nor replayed."""
+    storage = SQLiteStorage(tmp_path / "c.db")
+    with httpx.Client(transport=CacheTransport(storage=storage)) as client:
+        first = client.get(f"{origin.url}/hints?id=h1")
+        second = client.get(f"{origin.url}/hints?id=h1")
+    assert (first.status_code, first.text, action(first)) == (200, "final", "miss")
+    assert (second.status_code, second.text, action(second)) == (200, "final", "hit")
+    assert "x-interim" not in second.headers
+    assert origin.hits("h1") == 1
+    (entry,) = storage.get(f"GET {origin.url}/hints?id=h1")
+    assert entry.status == 200
+    storage.close()
+
+
+def test_headers_store_content_encoding_is_kept(origin: Origin) -> None:
+    """headers-store-Content-Encoding: the stored response keeps its Content-Encoding."""
+    with httpx.Client(transport=CacheTransport()) as client:
+        client.get(f"{origin.url}/gzip?id=g1").read()
+        hit = client.get(f"{origin.url}/gzip?id=g1")
+    assert action(hit) == "hit"
+    assert hit.headers["content-encoding"] == "gzip"
+    assert hit.text == "compressed body"  # decoded by httpx from the stored gzip bytes
+    assert origin.hits("g1") == 1
+
+
+def test_partial_content_passes_through_unstored_and_ranges_come_from_storage(
+    origin: Origin,
+) -> None:
+    """A 206 from the origin is passed through untouched and never stored; a Range request
+    answered from a stored complete response gets that range (partial-use-headers,
+    partial-use-stored-headers, partial-store-complete-reuse-partial)."""
+    with httpx.Client(transport=CacheTransport()) as client:
+        part = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
+        assert (part.status_code, part.content) == (206, b"234")
+        outcome = cache_outcome(part)
+        assert outcome is not None
+        assert not outcome.stored
+        assert "partial content (206) is not stored" in outcome.reason
+        whole = client.get(f"{origin.url}/range?id=r1")
+        assert (whole.status_code, action(whole)) == (200, "miss")
+        again = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=2-4"})
+        suffix = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=-3"})
+        several = client.get(f"{origin.url}/range?id=r1", headers={"Range": "bytes=0-1,4-5"})
+        other = client.get(
+            f"{origin.url}/range?id=r1", headers={"Range": "bytes=0-1", "If-Range": '"nope"'}
+        )
+    assert (again.status_code, again.content, action(again)) == (206, b"234", "hit")
+    assert again.headers["content-range"] == "bytes 2-4/10"
+    assert again.headers["content-length"] == "3"
+    assert again.headers["cache-control"] == "max-age=60"  # the stored fields are kept
+    assert (suffix.status_code, suffix.content) == (206, b"789")
+    assert (several.status_code, several.content) == (200, b"0123456789")
+    assert (other.status_code, other.content) == (200, b"0123456789")
+    assert origin.hits("r1") == 2

@@ -55,3 +55,68 @@ def test_errors_inherit_the_builtins_they_refine() -> None:
 def test_frozen_clock_refuses_to_go_back() -> None:
     with pytest.raises(ValueError, match="cannot go back"):
         bricolage.http.testing.FrozenClock().advance(-1)
+
+
+MOVED = sorted(bricolage.http._MOVED)
+
+
+def test_public_name_count_is_small() -> None:
+    # 0.1 exported 51 names; the RFC 9111 helpers now live in bricolage.http.rfc9111.
+    assert len(bricolage.http.__all__) == 37
+
+
+@pytest.mark.parametrize("name", MOVED)
+def test_moved_names_still_resolve_with_a_warning(name: str) -> None:
+    import bricolage.http.rfc9111 as rfc9111
+
+    new = bricolage.http._MOVED[name]
+    with pytest.warns(DeprecationWarning, match=rf"use bricolage\.http\.rfc9111\.{new}\b"):
+        obj = getattr(bricolage.http, name)
+    assert obj is getattr(rfc9111, new)
+    assert name not in bricolage.http.__all__
+
+
+def test_vague_names_are_gone_from_the_top_level() -> None:
+    for name in ("decide", "Action", "Lookup"):
+        assert name not in bricolage.http.__all__
+        assert name not in dir(bricolage.http)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        bricolage.http.nonsense  # noqa: B018
+
+
+def test_rfc9111_names_have_examples() -> None:
+    import bricolage.http.rfc9111 as rfc9111
+
+    for name in rfc9111.__all__:
+        obj = getattr(rfc9111, name)
+        if callable(obj):
+            assert ">>>" in (inspect.getdoc(obj) or ""), name
+
+
+def test_frozen_clock_follows_the_shared_api() -> None:
+    from bricolage.http import Clock
+    from bricolage.http.testing import FrozenClock
+
+    clock = FrozenClock()
+    assert isinstance(clock, Clock)
+    assert (clock.now(), clock.monotonic(), clock()) == (1_700_000_000.0, 0.0, 1_700_000_000.0)
+    clock.advance(5)
+    assert (clock.now(), clock.monotonic()) == (1_700_000_005.0, 5.0)
+    clock.set(10.0)
+    assert (clock.now(), clock.monotonic()) == (10.0, 5.0)
+    clock.sleep(2)
+    assert (clock.now(), clock.monotonic(), clock.sleeps) == (12.0, 7.0, [2])
+
+
+def test_a_bare_function_as_the_cache_clock_is_deprecated() -> None:
+    import httpx
+
+    from bricolage.http import CacheTransport
+
+    with pytest.warns(DeprecationWarning, match=r"CacheTransport\(clock=<function>\)"):
+        transport = CacheTransport(
+            httpx.MockTransport(lambda r: httpx.Response(200)), clock=lambda: 5.0
+        )
+    assert transport.clock.now() == 5.0
+    assert transport.clock.monotonic() >= 0.0
+    transport.close()

@@ -25,32 +25,63 @@ from bricolage.http.testing import FrozenClock
 
 policies = st.builds(
     RetryPolicy,
-    attempts=st.integers(1, 20),
-    base_delay=st.floats(0, 10),
+    max_attempts=st.integers(1, 20),
+    initial=st.floats(0, 10),
     multiplier=st.floats(1, 5),
-    max_delay=st.floats(0, 100),
+    maximum=st.floats(0, 100),
+    jitter=st.floats(0, 1),
 )
 
 
 @given(policies, st.integers(1, 200), st.floats(0, 1, exclude_max=True))
-def test_backoff_is_full_jitter_below_the_cap(policy: RetryPolicy, attempt: int, r: float) -> None:
+def test_backoff_is_drawn_within_the_jitter_band(
+    policy: RetryPolicy, attempt: int, r: float
+) -> None:
     delay = backoff_delay(policy, attempt, r)
-    ceiling = min(policy.max_delay, policy.base_delay * policy.multiplier ** (attempt - 1))
-    assert 0 <= delay <= policy.max_delay
-    assert delay == pytest.approx(r * ceiling)
+    ceiling = min(policy.maximum, policy.initial * policy.multiplier ** (attempt - 1))
+    assert ceiling * (1 - policy.jitter) - 1e-9 <= delay <= ceiling + 1e-9
+    assert delay <= policy.maximum + 1e-9
+    assert delay == pytest.approx(ceiling * (1 - policy.jitter * r))
+
+
+def test_backoff_follows_the_shared_formula() -> None:
+    policy = RetryPolicy(initial=0.5, maximum=3.0, multiplier=3.0, jitter=0.0)
+    assert [backoff_delay(policy, n, 0.7) for n in (1, 2, 3, 4)] == [0.5, 1.5, 3.0, 3.0]
+    half = RetryPolicy(initial=2.0, jitter=0.5)
+    assert backoff_delay(half, 1, 0.0) == 2.0
+    assert backoff_delay(half, 1, 0.999999) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "value"),
+    [
+        ("attempts", "max_attempts", 4),
+        ("base_delay", "initial", 0.5),
+        ("max_delay", "maximum", 7.0),
+    ],
+)
+def test_old_retry_spellings_warn_and_still_work(old: str, new: str, value: float) -> None:
+    with pytest.warns(DeprecationWarning, match=f"use '{new}'"):
+        policy = RetryPolicy(**{old: value})  # type: ignore[arg-type]
+    assert getattr(policy, new) == value
+    with pytest.warns(DeprecationWarning, match=f"'{old}' is deprecated"):
+        assert getattr(policy, old) == value
+
+
+def test_jitter_out_of_range_is_refused() -> None:
+    with pytest.raises(PolicyError, match=r"jitter must be between 0 and 1, got 1\.5"):
+        RetryPolicy(jitter=1.5)
 
 
 @given(policies, st.integers(1, 50))
 def test_ceiling_grows_monotonically(policy: RetryPolicy, attempt: int) -> None:
-    assert (
-        backoff_delay(policy, attempt, 0.999) <= backoff_delay(policy, attempt + 1, 0.999) + 1e-9
-    )
+    assert backoff_delay(policy, attempt, 0.0) <= backoff_delay(policy, attempt + 1, 0.0) + 1e-9
 
 
 @given(st.integers(1, 10), st.integers(1, 12), st.sampled_from([429, 502, 503, 504]))
 def test_never_more_than_the_attempts(attempts: int, attempt: int, status: int) -> None:
     decision = decide_retry(
-        RetryPolicy(attempts=attempts),
+        RetryPolicy(max_attempts=attempts),
         method="GET",
         attempt=attempt,
         elapsed=0.0,
@@ -76,7 +107,7 @@ def test_retry_after_seconds_are_honoured_up_to_the_cap(seconds: int, cap: float
 
 @given(st.floats(0, 100), st.floats(0.1, 100), st.floats(0, 1, exclude_max=True))
 def test_deadline_is_never_crossed(elapsed: float, deadline: float, r: float) -> None:
-    policy = RetryPolicy(deadline=deadline, base_delay=5, max_delay=50, attempts=10)
+    policy = RetryPolicy(deadline=deadline, initial=5, maximum=50, max_attempts=10)
     decision = decide_retry(policy, method="GET", attempt=2, elapsed=elapsed, status=503, random=r)
     if decision.retry:
         assert elapsed + decision.delay <= deadline
@@ -126,15 +157,15 @@ def test_retry_after_dates_and_garbage() -> None:
         random=0.0,
     )
     assert decision.retry
-    assert decision.delay == 0.0
+    assert decision.delay == 0.1  # an unreadable Retry-After: the policy's own backoff
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"attempts": 0}, "attempts"),
+        ({"max_attempts": 0}, "max_attempts"),
         ({"deadline": 0}, "deadline"),
-        ({"base_delay": -1}, "base_delay"),
+        ({"initial": -1}, "initial"),
         ({"multiplier": 0.5}, "multiplier"),
     ],
 )
@@ -202,10 +233,8 @@ def test_sync_transport_retries_with_injected_time() -> None:
     mock, seen = scripted(503, httpx.ConnectError("refused"), 429, 200)
     transport = RetryTransport(
         mock,
-        policy=RetryPolicy(attempts=5),
+        policy=RetryPolicy(max_attempts=5),
         clock=clock,
-        wall_clock=clock,
-        sleep=clock.sleep,
         random=lambda: 0.5,
         on_attempt=attempts.append,
     )
@@ -223,7 +252,7 @@ def test_sync_transport_retries_with_injected_time() -> None:
 
 def test_sync_transport_reraises_with_a_note() -> None:
     mock, _ = scripted(*[httpx.ConnectError("refused")] * 3)
-    transport = RetryTransport(mock, sleep=lambda s: None)
+    transport = RetryTransport(mock, clock=FrozenClock())
     with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError) as info:
         client.get("http://api.test/")
     assert any("gave up after 3 attempt(s)" in note for note in info.value.__notes__)
@@ -231,7 +260,7 @@ def test_sync_transport_reraises_with_a_note() -> None:
 
 def test_post_is_not_retried_and_the_response_says_why() -> None:
     mock, seen = scripted(503, 200)
-    with httpx.Client(transport=RetryTransport(mock, sleep=lambda s: None)) as client:
+    with httpx.Client(transport=RetryTransport(mock, clock=FrozenClock())) as client:
         response = client.post("http://api.test/", content=b"x")
         assert response.status_code == 503
         outcome = retry_outcome(response)
@@ -248,7 +277,7 @@ def test_streamed_bodies_are_not_replayed() -> None:
     def body() -> Iterator[bytes]:
         yield b"chunk"
 
-    with httpx.Client(transport=RetryTransport(mock, sleep=lambda s: None)) as client:
+    with httpx.Client(transport=RetryTransport(mock, clock=FrozenClock())) as client:
         response = client.put("http://api.test/", content=body())
     assert response.status_code == 503
     outcome = retry_outcome(response)
@@ -261,7 +290,7 @@ def test_budget_stops_a_retry_storm() -> None:
     mock, seen = scripted(*[503] * 100)
     budget = RetryBudget(ratio=0.1, capacity=2, min_per_second=0, clock=FrozenClock())
     transport = RetryTransport(
-        mock, budget=budget, policy=RetryPolicy(attempts=10), sleep=lambda s: None
+        mock, budget=budget, policy=RetryPolicy(max_attempts=10), clock=FrozenClock()
     )
     with httpx.Client(transport=transport) as client:
         for _ in range(10):
@@ -274,9 +303,7 @@ def test_budget_stops_a_retry_storm() -> None:
 async def test_async_transport_retries() -> None:
     clock = FrozenClock()
     mock, seen = scripted(502, httpx.ReadTimeout("slow"), 200)
-    transport = AsyncRetryTransport(
-        mock, clock=clock, wall_clock=clock, sleep=clock.async_sleep, random=lambda: 1.0
-    )
+    transport = AsyncRetryTransport(mock, clock=clock, random=lambda: 0.0)
     async with httpx.AsyncClient(transport=transport) as client:
         response = await client.get("http://api.test/")
     assert response.status_code == 200
@@ -287,10 +314,48 @@ async def test_async_transport_retries() -> None:
 @pytest.mark.anyio
 async def test_async_transport_reraises() -> None:
     mock, _ = scripted(httpx.ConnectError("x"), httpx.ConnectError("y"))
-    transport = AsyncRetryTransport(
-        mock, policy=RetryPolicy(attempts=2), sleep=FrozenClock().async_sleep
-    )
+    transport = AsyncRetryTransport(mock, policy=RetryPolicy(max_attempts=2), clock=FrozenClock())
     client = httpx.AsyncClient(transport=transport)
     with pytest.raises(httpx.ConnectError, match="y"):
         await client.get("http://api.test/")
     await client.aclose()
+
+
+def test_old_clock_spellings_warn_and_still_work() -> None:
+    slept: list[float] = []
+    mock, seen = scripted(503, 200)
+    with pytest.warns(DeprecationWarning, match="deprecated") as caught:
+        transport = RetryTransport(
+            mock, clock=lambda: 0.0, wall_clock=lambda: 0.0, sleep=slept.append
+        )
+    messages = " ".join(str(w.message) for w in caught)
+    assert "clock=<function>" in messages
+    assert "wall_clock=...) is deprecated" in messages
+    assert "sleep=...) is deprecated" in messages
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://api.test/").status_code == 200
+    assert len(slept) == 1
+    assert len(seen) == 2
+    with pytest.warns(DeprecationWarning, match="RetryBudget"):
+        RetryBudget(clock=lambda: 0.0)
+
+
+def test_retry_metrics_count_requests_retries_and_failures() -> None:
+    clock = FrozenClock()
+    budget = RetryBudget(ratio=0, capacity=1, min_per_second=0, clock=clock)
+    mock, _ = scripted(503, 503, httpx.ConnectError("a"), httpx.ConnectError("b"))
+    transport = RetryTransport(
+        mock, policy=RetryPolicy(max_attempts=2, jitter=0), clock=clock, budget=budget
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://api.test/").status_code == 503
+        with pytest.raises(httpx.ConnectError):
+            client.get("http://api.test/")
+    snapshot = transport.metrics.snapshot()
+    assert snapshot.requests == 2
+    assert snapshot.attempts == 3
+    assert snapshot.retries == 1
+    assert snapshot.delay_seconds == pytest.approx(0.1)
+    assert snapshot.budget_exhausted == 1
+    assert snapshot.failures == 1
+    assert snapshot.retry_ratio == 0.5

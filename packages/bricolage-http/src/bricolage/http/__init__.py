@@ -8,18 +8,26 @@ Wrap any httpx transport; stack them to get both::
     >>> client = httpx.Client(transport=transport)
     >>> client.close()
 
-The decisions (is this fresh? may this be stored? retry, after how long?) are pure
-functions exported here too, so they can be tested and reused on their own.
+The cache's decisions (is this fresh? may this be stored? how old is it?) are pure
+functions in :mod:`bricolage.http.rfc9111`; the retry decision is :func:`decide_retry`.
 """
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 from bricolage.http._cache import AsyncCacheTransport, CacheTransport
-from bricolage.http._directives import CacheControl, parse_cache_control, parse_http_date
-from bricolage.http._metrics import CacheMetrics, CacheOutcome, MetricsSnapshot, cache_outcome
+from bricolage.http._clock import Clock, SystemClock
+from bricolage.http._metrics import (
+    CacheMetrics,
+    CacheOutcome,
+    MetricsSnapshot,
+    RetryMetrics,
+    RetrySnapshot,
+    cache_outcome,
+)
 from bricolage.http._retry import (
     RetryBudget,
     RetryDecision,
@@ -35,26 +43,6 @@ from bricolage.http._retry_transport import (
     RetryTransport,
     retry_outcome,
 )
-from bricolage.http._rfc9111 import (
-    Action,
-    CachedResponse,
-    CachePolicy,
-    CacheRule,
-    Lookup,
-    cache_key,
-    conditional_headers,
-    corrected_initial_age,
-    current_age,
-    decide,
-    freshness_lifetime,
-    invalidation_urls,
-    make_entry,
-    merge_not_modified,
-    select_variant,
-    serve_stale_on_error,
-    vary_values,
-    why_not_storable,
-)
 from bricolage.http._sqlite import SQLiteStorage
 from bricolage.http._storage import CacheStorage, MemoryStorage, decode_entries, encode_entries
 from bricolage.http.errors import (
@@ -65,6 +53,7 @@ from bricolage.http.errors import (
     PolicyError,
     StorageError,
 )
+from bricolage.http.rfc9111 import CachedResponse, CachePolicy, CacheRule
 
 if TYPE_CHECKING:
     from bricolage.http._redis import RedisStorage
@@ -72,12 +61,10 @@ if TYPE_CHECKING:
 __version__ = _version("bricolage-http")
 
 __all__ = [
-    "Action",
     "AsyncCacheTransport",
     "AsyncRetryTransport",
     "Attempt",
     "BricolageHTTPError",
-    "CacheControl",
     "CacheError",
     "CacheMetrics",
     "CacheOutcome",
@@ -86,8 +73,8 @@ __all__ = [
     "CacheStorage",
     "CacheTransport",
     "CachedResponse",
+    "Clock",
     "CorruptEntryError",
-    "Lookup",
     "MemoryStorage",
     "MetricsSnapshot",
     "MissingExtraError",
@@ -95,35 +82,46 @@ __all__ = [
     "RedisStorage",
     "RetryBudget",
     "RetryDecision",
+    "RetryMetrics",
     "RetryOutcome",
     "RetryPolicy",
+    "RetrySnapshot",
     "RetryTransport",
     "SQLiteStorage",
     "StorageError",
+    "SystemClock",
     "__version__",
     "backoff_delay",
-    "cache_key",
     "cache_outcome",
-    "conditional_headers",
-    "corrected_initial_age",
-    "current_age",
-    "decide",
     "decide_retry",
     "decode_entries",
     "encode_entries",
-    "freshness_lifetime",
-    "invalidation_urls",
-    "make_entry",
-    "merge_not_modified",
-    "parse_cache_control",
-    "parse_http_date",
     "parse_retry_after",
     "retry_outcome",
-    "select_variant",
-    "serve_stale_on_error",
-    "vary_values",
-    "why_not_storable",
 ]
+
+#: Names that 0.1 exported here and 0.2 moved to :mod:`bricolage.http.rfc9111` (some
+#: renamed to say what they decide); they still resolve, with a DeprecationWarning, until 0.3.
+_MOVED = {
+    "Action": "CacheAction",
+    "Lookup": "CacheDecision",
+    "decide": "decide_cache_use",
+    "CacheControl": "CacheControl",
+    "cache_key": "cache_key",
+    "conditional_headers": "conditional_headers",
+    "corrected_initial_age": "corrected_initial_age",
+    "current_age": "current_age",
+    "freshness_lifetime": "freshness_lifetime",
+    "invalidation_urls": "invalidation_urls",
+    "make_entry": "make_entry",
+    "merge_not_modified": "merge_not_modified",
+    "parse_cache_control": "parse_cache_control",
+    "parse_http_date": "parse_http_date",
+    "select_variant": "select_variant",
+    "serve_stale_on_error": "serve_stale_on_error",
+    "vary_values": "vary_values",
+    "why_not_storable": "why_not_storable",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -133,4 +131,15 @@ def __getattr__(name: str) -> Any:
         from bricolage.http._redis import RedisStorage
 
         return RedisStorage
+    new = _MOVED.get(name)
+    if new is not None:
+        from bricolage.http import rfc9111
+
+        warnings.warn(
+            f"bricolage.http.{name} is deprecated and will be removed in 0.3: use "
+            f"bricolage.http.rfc9111.{new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(rfc9111, new)
     raise AttributeError(f"module 'bricolage.http' has no attribute {name!r}")

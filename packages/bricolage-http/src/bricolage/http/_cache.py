@@ -5,36 +5,40 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.abc
 import anyio.to_thread
 import httpx
 
-from bricolage.http._directives import CacheControl, parse_cache_control, parse_http_date
+from bricolage.http._clock import Clock, as_clock
+from bricolage.http._driver import BodyTee, drive, drive_async
 from bricolage.http._metrics import CacheMetrics, CacheOutcome, _attach
-from bricolage.http._rfc9111 import (
-    Action,
+from bricolage.http._storage import CacheStorage, MemoryStorage
+from bricolage.http.errors import StorageError
+from bricolage.http.rfc9111 import (
+    CacheAction,
+    CacheControl,
     CachedResponse,
     CachePolicy,
     CacheRule,
+    byte_range,
     cache_key,
     conditional_headers,
     current_age,
-    decide,
+    decide_cache_use,
     invalidation_urls,
     make_entry,
     merge_not_modified,
+    parse_cache_control,
+    parse_http_date,
     select_variant,
     serve_stale_on_error,
     why_not_storable,
 )
-from bricolage.http._storage import CacheStorage, MemoryStorage
-from bricolage.http.errors import StorageError
 
 __all__ = ["AsyncCacheTransport", "CacheTransport"]
 
@@ -49,18 +53,11 @@ Stored = tuple[str, list[CachedResponse], float | None]
 
 
 @dataclass(slots=True)
-class _Load:
-    key: str
+class _Storage:
+    """Call ``call(argument)`` on the storage (in a worker thread for a blocking one)."""
 
-
-@dataclass(slots=True)
-class _Store:
-    item: Stored
-
-
-@dataclass(slots=True)
-class _Delete:
-    key: str
+    call: Callable[[Any], Any]
+    argument: Any
 
 
 @dataclass(slots=True)
@@ -74,12 +71,6 @@ class _Close:
 
 
 @dataclass(slots=True)
-class _Tee:
-    response: httpx.Response
-    finish: Callable[[bytes], Stored]
-
-
-@dataclass(slots=True)
 class _Refresh:
     ident: str
     request: httpx.Request
@@ -89,7 +80,7 @@ class _Refresh:
     rule: CacheRule | None
 
 
-_Op = _Load | _Store | _Delete | _Send | _Close | _Tee | _Refresh
+_Op = _Storage | _Send | _Close | _Refresh
 _Flow = Generator[_Op, Any, httpx.Response]
 
 
@@ -108,7 +99,9 @@ def _header_items(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 #: Request fields read on the lookup path, found in one pass over the raw header list.
-_LOOKUP_FIELDS = frozenset({b"cache-control", b"pragma", b"if-none-match", b"if-modified-since"})
+_LOOKUP_FIELDS = frozenset(
+    {b"cache-control", b"pragma", b"if-none-match", b"if-modified-since", b"range", b"if-range"}
+)
 
 
 def _lookup_fields(request: httpx.Request) -> dict[bytes, list[str]]:
@@ -143,6 +136,25 @@ def _served_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, 
         return _encode_served(headers)
 
 
+def _range_for(fields: dict[bytes, list[str]], entry: CachedResponse) -> tuple[int, int] | None:
+    """The byte span a request's single ``Range`` asks of ``entry``, if it is to be honoured.
+
+    ``If-Range`` must name the stored response (its strong ``ETag``, or its exact
+    ``Last-Modified``); otherwise, or for several ranges, the whole response is sent.
+    """
+    ranges = fields[b"range"]
+    if len(ranges) != 1:
+        return None
+    if_range = fields.get(b"if-range")
+    if if_range is not None:
+        wanted = ", ".join(if_range).strip()
+        etag = entry.header("etag")
+        strong = etag is not None and not etag.startswith("W/") and wanted == etag.strip()
+        if not strong and wanted != (entry.header("last-modified") or "").strip():
+            return None
+    return byte_range(ranges[0], len(entry.body))
+
+
 def _etag_matches(header: str, etag: str | None) -> bool:
     if etag is None:
         return False
@@ -152,25 +164,39 @@ def _etag_matches(header: str, etag: str | None) -> bool:
     return any(part.strip().removeprefix("W/") == wanted for part in header.split(","))
 
 
-class _CacheBase:
-    """The flow shared by :class:`CacheTransport` and :class:`AsyncCacheTransport`."""
+_T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class _CacheBase(Generic[_T]):
+    """The constructor and the flow shared by both flavours of the cache transport."""
 
     def __init__(
         self,
-        storage: CacheStorage | None,
-        policy: CachePolicy | None,
-        clock: Callable[[], float],
-        key: Callable[[httpx.Request], str] | None,
-        metrics: CacheMetrics | None,
+        transport: _T | None = None,
+        *,
+        storage: CacheStorage | None = None,
+        policy: CachePolicy | None = None,
+        clock: Clock | Callable[[], float] | None = None,
+        key: Callable[[httpx.Request], str] | None = None,
+        metrics: CacheMetrics | None = None,
     ) -> None:
+        self.transport: _T = self._default_transport() if transport is None else transport
+        self.clock: Clock = as_clock(clock, owner=type(self).__name__)
         self._own_storage = storage is None
         self.storage: CacheStorage = MemoryStorage() if storage is None else storage
-        self.policy = CachePolicy() if policy is None else policy
-        self.metrics = CacheMetrics() if metrics is None else metrics
-        self._clock = clock
+        self.policy: CachePolicy = CachePolicy() if policy is None else policy
+        self.metrics: CacheMetrics = CacheMetrics() if metrics is None else metrics
+        self._clock = self.clock.now
         self._key_function = key
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
+        self._setup()
+
+    def _default_transport(self) -> _T:
+        raise NotImplementedError
+
+    def _setup(self) -> None:
+        """What one flavour adds to the constructor."""
 
     def _key(self, request: httpx.Request) -> str:
         if self._key_function is not None:
@@ -202,6 +228,18 @@ class _CacheBase:
             body = b""
         elif request.method == "HEAD":
             body = b""
+        elif status == 200 and b"range" in fields:
+            span = _range_for(fields, entry)
+            if span is not None:
+                # RFC 9111 section 3.4: a stored complete response answers a smaller range.
+                first, last = span
+                framing = (b"content-length", b"content-range")
+                raw = [(k, v) for k, v in raw if k.lower() not in framing]
+                raw += [
+                    (b"Content-Range", b"bytes %d-%d/%d" % (first, last, len(body))),
+                    (b"Content-Length", b"%d" % (last + 1 - first)),
+                ]
+                status, body = 206, body[first : last + 1]
         response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
         outcome = CacheOutcome(action, stored=True, reason=reason, key=None, age=age)
         _attach(response, outcome)
@@ -227,6 +265,17 @@ class _CacheBase:
             last_modified = entry.response_time
         return last_modified <= ims
 
+    def _freshened(
+        self,
+        key: str,
+        merged: CachedResponse,
+        entry: CachedResponse,
+        variants: list[CachedResponse],
+    ) -> Stored:
+        """What to store once ``entry`` is freshened into ``merged``."""
+        others: list[CachedResponse] = [v for v in variants if v is not entry]
+        return key, [merged, *others][: self.policy.max_variants], _ttl(merged)
+
     def _tag(self, response: httpx.Response, outcome: CacheOutcome) -> httpx.Response:
         _attach(response, outcome)
         self.metrics.record(outcome)
@@ -245,7 +294,7 @@ class _CacheBase:
                 headers=_header_items(response),
             )
             for url in urls:
-                yield _Delete(self._key_for_url(url))
+                yield _Storage(self._delete, self._key_for_url(url))
             reason = f"method {method} is not cached"
             if urls:
                 reason += f"; invalidated {len(urls)} URL(s)"
@@ -257,9 +306,9 @@ class _CacheBase:
         cc_lines = fields.get(b"cache-control")
         request_cc = parse_cache_control(cc_lines)
         pragma = not cc_lines and "no-cache" in ", ".join(fields.get(b"pragma", ())).lower()
-        variants: list[CachedResponse] = yield _Load(key)
+        variants: list[CachedResponse] = yield _Storage(self._load, key)
         entry = select_variant(variants, request.headers) if variants else None
-        lookup = decide(
+        lookup = decide_cache_use(
             entry,
             request_cc=request_cc,
             now=self._clock(),
@@ -267,18 +316,18 @@ class _CacheBase:
             pragma_no_cache=pragma,
         )
         action = lookup.action
-        if (action is Action.HIT or action is Action.STALE) and lookup.entry is not None:
+        if (action is CacheAction.HIT or action is CacheAction.STALE) and lookup.entry is not None:
             return self._serve(
                 request, lookup.entry, lookup.age, action.value, lookup.reason, fields
             )
-        if action is Action.GATEWAY_TIMEOUT:
+        if action is CacheAction.GATEWAY_TIMEOUT:
             response = httpx.Response(
                 504, headers={"Cache-Control": "no-store"}, stream=httpx.ByteStream(b"")
             )
             return self._tag(
                 response, CacheOutcome("gateway-timeout", stored=False, reason=lookup.reason)
             )
-        if action is Action.STALE_WHILE_REVALIDATE and lookup.entry is not None:
+        if action is CacheAction.STALE_WHILE_REVALIDATE and lookup.entry is not None:
             stale = lookup.entry
             if self.policy.revalidate_in_background:
                 ident = f"{key}\x00{stale.vary!r}"
@@ -308,8 +357,7 @@ class _CacheBase:
                 policy=self.policy,
             )
             if merged is not None:
-                rest = [v for v in variants if v is not entry]
-                yield _Store((key, [merged, *rest][: self.policy.max_variants], _ttl(merged)))
+                yield _Storage(self._put, self._freshened(key, merged, entry, variants))
                 reason = "the HEAD response freshened the stored response"
                 return self._tag(response, CacheOutcome("miss", stored=True, reason=reason))
         reason = "HEAD responses are not stored"
@@ -365,8 +413,7 @@ class _CacheBase:
                 policy=self.policy,
             )
             if merged is not None:
-                rest = [v for v in variants if v is not entry]
-                yield _Store((key, [merged, *rest][: self.policy.max_variants], _ttl(merged)))
+                yield _Storage(self._put, self._freshened(key, merged, entry, variants))
                 if user_conditional:
                     return self._tag(
                         response,
@@ -451,8 +498,17 @@ class _CacheBase:
             response,
             CacheOutcome("miss", stored=True, reason="stored once the body is read", key=key),
         )
-        teed: httpx.Response = yield _Tee(response, finish)
-        return teed
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:
+            response.stream = BodyTee(response.stream, limit, self._store_later(finish))
+        else:
+            yield _Storage(self._put, finish(body))
+        return response
+
+    def _store_later(self, finish: Callable[[bytes], Stored]) -> Callable[[bytes], Any]:
+        """What the body tee calls with the whole body (a coroutine function when async)."""
+        raise NotImplementedError
 
     def _begin_refresh(self, ident: str) -> bool:
         with self._in_flight_lock:
@@ -501,64 +557,7 @@ class _CacheBase:
             _log.warning("cache delete failed: %s", error)
 
 
-class _SyncTee(httpx.SyncByteStream):
-    def __init__(
-        self, inner: httpx.SyncByteStream, limit: int, finish: Callable[[bytes], None]
-    ) -> None:
-        self._inner = inner
-        self._limit = limit
-        self._finish = finish
-
-    def __iter__(self) -> Iterator[bytes]:
-        chunks: list[bytes] = []
-        total = 0
-        inner = iter(self._inner)
-        for chunk in inner:
-            total += len(chunk)
-            if total > self._limit:
-                # Over the limit: drop what was buffered and pass the rest straight through.
-                chunks.clear()
-                yield chunk
-                yield from inner
-                return
-            chunks.append(chunk)
-            yield chunk
-        self._finish(b"".join(chunks))
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _AsyncTee(httpx.AsyncByteStream):
-    def __init__(
-        self, inner: httpx.AsyncByteStream, limit: int, finish: Callable[[bytes], Any]
-    ) -> None:
-        self._inner = inner
-        self._limit = limit
-        self._finish = finish
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        chunks: list[bytes] = []
-        total = 0
-        inner = aiter(self._inner)
-        async for chunk in inner:
-            total += len(chunk)
-            if total > self._limit:
-                # Over the limit: drop what was buffered and pass the rest straight through.
-                chunks.clear()
-                yield chunk
-                async for rest in inner:
-                    yield rest
-                return
-            chunks.append(chunk)
-            yield chunk
-        await self._finish(b"".join(chunks))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class CacheTransport(_CacheBase, httpx.BaseTransport):
+class CacheTransport(_CacheBase[httpx.BaseTransport], httpx.BaseTransport):
     """A caching ``httpx.BaseTransport`` (RFC 9111, RFC 5861) around any transport.
 
     Args:
@@ -567,7 +566,8 @@ class CacheTransport(_CacheBase, httpx.BaseTransport):
         storage: a :class:`CacheStorage` (default: a :class:`MemoryStorage` of 64 MiB).
             A storage passed in is not closed by :meth:`close`.
         policy: a :class:`CachePolicy` (private cache by default).
-        clock: wall-clock seconds (injected in tests).
+        clock: a :class:`Clock` (default :class:`SystemClock`); its ``now()`` dates
+            responses (``testing.FrozenClock`` in tests).
         key: a custom cache key function of the request.
         metrics: a :class:`CacheMetrics` to count into (one is made if omitted).
 
@@ -585,65 +585,25 @@ class CacheTransport(_CacheBase, httpx.BaseTransport):
     >>> client.close()
     """
 
-    def __init__(
-        self,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        storage: CacheStorage | None = None,
-        policy: CachePolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        key: Callable[[httpx.Request], str] | None = None,
-        metrics: CacheMetrics | None = None,
-    ) -> None:
-        super().__init__(storage, policy, clock, key, metrics)
-        self.transport = httpx.HTTPTransport() if transport is None else transport
+    def _default_transport(self) -> httpx.BaseTransport:
+        return httpx.HTTPTransport()
+
+    def _setup(self) -> None:
         self._threads: list[threading.Thread] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer ``request`` from the cache or through the wrapped transport."""
-        return self._drive(self._flow(request))
+        return drive(self._flow(request), self._perform)
 
-    def _drive(self, flow: _Flow) -> httpx.Response:
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                op = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                result: httpx.Response = stop.value
-                return result
-            value, error = None, None
-            if isinstance(op, _Send):
-                try:
-                    value = self.transport.handle_request(op.request)
-                except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
-                    error = exc
-            elif isinstance(op, _Load):
-                value = self._load(op.key)
-            elif isinstance(op, _Store):
-                self._put(op.item)
-            elif isinstance(op, _Delete):
-                self._delete(op.key)
-            elif isinstance(op, _Close):
-                op.response.close()
-            elif isinstance(op, _Tee):
-                value = self._tee(op)
-            else:
-                value = self._spawn(op)
+    def _perform(self, op: _Op) -> Any:
+        if isinstance(op, _Send):
+            return self.transport.handle_request(op.request)
+        if isinstance(op, _Storage):
+            return op.call(op.argument)
+        return op.response.close() if isinstance(op, _Close) else self._spawn(op)
 
-    def _tee(self, op: _Tee) -> httpx.Response:
-        response = op.response
-        try:
-            body = response.content
-        except httpx.ResponseNotRead:
-            stream = response.stream
-            assert isinstance(stream, httpx.SyncByteStream)
-            response.stream = _SyncTee(
-                stream, self.policy.max_body_size, lambda body: self._put(op.finish(body))
-            )
-        else:
-            self._put(op.finish(body))
-        return response
+    def _store_later(self, finish: Callable[[bytes], Stored]) -> Callable[[bytes], Any]:
+        return lambda body: self._put(finish(body))
 
     def _spawn(self, op: _Refresh) -> bool:
         if not self._begin_refresh(op.ident):
@@ -651,7 +611,7 @@ class CacheTransport(_CacheBase, httpx.BaseTransport):
 
         def job() -> None:
             try:
-                response = self._drive(self._refresh_flow(op))
+                response = drive(self._refresh_flow(op), self._perform)
                 response.read()
                 response.close()
             except Exception:  # noqa: BLE001 - a background refresh must not crash
@@ -699,7 +659,7 @@ class CacheTransport(_CacheBase, httpx.BaseTransport):
             self.storage.close()
 
 
-class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
+class AsyncCacheTransport(_CacheBase[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """The asynchronous twin of :class:`CacheTransport`, on anyio (asyncio or trio).
 
     Background refreshes (``stale-while-revalidate``) run in a task group opened when the
@@ -722,20 +682,15 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
     'hit'
     """
 
-    def __init__(
-        self,
-        transport: httpx.AsyncBaseTransport | None = None,
-        *,
-        storage: CacheStorage | None = None,
-        policy: CachePolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        key: Callable[[httpx.Request], str] | None = None,
-        metrics: CacheMetrics | None = None,
-    ) -> None:
-        super().__init__(storage, policy, clock, key, metrics)
-        self.transport = httpx.AsyncHTTPTransport() if transport is None else transport
-        self._blocking = bool(getattr(self.storage, "blocking", True))
+    def _default_transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport()
+
+    def _setup(self) -> None:
         self._task_group: anyio.abc.TaskGroup | None = None
+
+    @property
+    def _blocking(self) -> bool:
+        return bool(getattr(self.storage, "blocking", True))
 
     async def __aenter__(self) -> AsyncCacheTransport:
         await self.transport.__aenter__()
@@ -755,56 +710,25 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer ``request`` from the cache or through the wrapped transport."""
-        return await self._drive(self._flow(request))
+        return await drive_async(self._flow(request), self._perform)
 
-    async def _drive(self, flow: _Flow) -> httpx.Response:
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                op = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                result: httpx.Response = stop.value
-                return result
-            value, error = None, None
-            if isinstance(op, _Send):
-                try:
-                    value = await self.transport.handle_async_request(op.request)
-                except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
-                    error = exc
-            elif isinstance(op, _Load):
-                value = await self._call(self._load, op.key)
-            elif isinstance(op, _Store):
-                await self._call(self._put, op.item)
-            elif isinstance(op, _Delete):
-                await self._call(self._delete, op.key)
-            elif isinstance(op, _Close):
-                await op.response.aclose()
-            elif isinstance(op, _Tee):
-                value = await self._tee(op)
-            else:
-                value = await self._spawn(op)
+    async def _perform(self, op: _Op) -> Any:
+        if isinstance(op, _Send):
+            return await self.transport.handle_async_request(op.request)
+        if isinstance(op, _Storage):
+            return await self._call(op.call, op.argument)
+        return await (op.response.aclose() if isinstance(op, _Close) else self._spawn(op))
 
     async def _call(self, function: Callable[[Any], Any], argument: Any) -> Any:
         if self._blocking:
             return await anyio.to_thread.run_sync(function, argument)
         return function(argument)
 
-    async def _tee(self, op: _Tee) -> httpx.Response:
-        response = op.response
-        try:
-            body = response.content
-        except httpx.ResponseNotRead:
-            stream = response.stream
-            assert isinstance(stream, httpx.AsyncByteStream)
+    def _store_later(self, finish: Callable[[bytes], Stored]) -> Callable[[bytes], Any]:
+        async def store(body: bytes) -> None:
+            await self._call(self._put, finish(body))
 
-            async def finish(body: bytes) -> None:
-                await self._call(self._put, op.finish(body))
-
-            response.stream = _AsyncTee(stream, self.policy.max_body_size, finish)
-        else:
-            await self._call(self._put, op.finish(body))
-        return response
+        return store
 
     async def _spawn(self, op: _Refresh) -> bool:
         task_group = self._task_group
@@ -815,7 +739,7 @@ class AsyncCacheTransport(_CacheBase, httpx.AsyncBaseTransport):
 
         async def job() -> None:
             try:
-                response = await self._drive(self._refresh_flow(op))
+                response = await drive_async(self._refresh_flow(op), self._perform)
                 await response.aread()
                 await response.aclose()
             except Exception:  # noqa: BLE001 - a background refresh must not crash

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["CacheMetrics", "CacheOutcome", "MetricsSnapshot", "cache_outcome"]
+__all__ = [
+    "CacheMetrics",
+    "CacheOutcome",
+    "MetricsSnapshot",
+    "RetryMetrics",
+    "RetrySnapshot",
+    "cache_outcome",
+]
 
 _log = logging.getLogger("bricolage.http")
 _EXTENSION = "bricolage.http.cache"
@@ -166,3 +173,80 @@ class CacheMetrics:
         """
         with self._lock:
             self._counts = dict.fromkeys(self._counts, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySnapshot:
+    """Counters of the retry transports that share one :class:`RetryMetrics`, at one moment.
+
+    ``requests`` counts requests handed to the transport, ``attempts`` every attempt made
+    (the first included), ``retries`` the attempts that followed a failure,
+    ``delay_seconds`` the time spent waiting between them, ``failures`` the requests that
+    ended in an error after the last attempt, ``budget_exhausted`` the retries refused by
+    the :class:`RetryBudget`.
+
+    >>> from bricolage.http import RetrySnapshot
+    >>> RetrySnapshot(requests=4, attempts=6).retry_ratio
+    0.5
+    """
+
+    requests: int = 0
+    attempts: int = 0
+    retries: int = 0
+    failures: int = 0
+    budget_exhausted: int = 0
+    delay_seconds: float = 0.0
+
+    @property
+    def retry_ratio(self) -> float:
+        """Extra attempts per request (``0.0`` when nothing was sent).
+
+        >>> from bricolage.http import RetrySnapshot
+        >>> RetrySnapshot().retry_ratio
+        0.0
+        """
+        return 0.0 if self.requests == 0 else (self.attempts - self.requests) / self.requests
+
+
+class RetryMetrics:
+    """Thread-safe counters of retry transports, read with :meth:`snapshot`.
+
+    Every :class:`RetryTransport` keeps one (``transport.metrics``); pass one to several
+    transports to count them together.
+
+    >>> import httpx
+    >>> from bricolage.http import RetryMetrics, RetryTransport
+    >>> from bricolage.http.testing import FrozenClock
+    >>> replies = iter([503, 200])
+    >>> metrics = RetryMetrics()
+    >>> transport = RetryTransport(
+    ...     httpx.MockTransport(lambda request: httpx.Response(next(replies))),
+    ...     clock=FrozenClock(), metrics=metrics)
+    >>> with httpx.Client(transport=transport) as client:
+    ...     _ = client.get("http://api.test/")
+    >>> metrics.snapshot().requests, metrics.snapshot().retries
+    (1, 1)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, float] = dict.fromkeys(RetrySnapshot.__dataclass_fields__, 0)
+
+    def add(self, **counts: float) -> None:
+        """Add to the named counters (``requests``, ``attempts``, ``retries``...).
+
+        >>> from bricolage.http import RetryMetrics
+        >>> metrics = RetryMetrics(); metrics.add(requests=1, attempts=1)
+        >>> metrics.snapshot().attempts
+        1
+        """
+        with self._lock:
+            for name, value in counts.items():
+                self._counts[name] += value
+
+    def snapshot(self) -> RetrySnapshot:
+        """The counters now."""
+        with self._lock:
+            counts = dict(self._counts)
+        delay = float(counts.pop("delay_seconds"))
+        return RetrySnapshot(**{k: int(v) for k, v in counts.items()}, delay_seconds=delay)

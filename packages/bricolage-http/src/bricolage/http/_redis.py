@@ -8,9 +8,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from bricolage.http._rfc9111 import CachedResponse
 from bricolage.http._storage import decode_entries, encode_entries
 from bricolage.http.errors import CorruptEntryError, MissingExtraError, StorageError
+from bricolage.http.rfc9111 import CachedResponse
 
 __all__ = ["RedisStorage"]
 

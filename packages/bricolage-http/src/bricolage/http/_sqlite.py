@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from bricolage.http._rfc9111 import CachedResponse
 from bricolage.http._storage import decode_entries, encode_entries
 from bricolage.http.errors import CorruptEntryError, PolicyError, StorageError
+from bricolage.http.rfc9111 import CachedResponse
 
 __all__ = ["SQLiteStorage"]
 
@@ -24,6 +24,10 @@ _T = TypeVar("_T")
 #: twice: the row and its decoded bodies).
 _MEMO_BYTES = 4 * 1024 * 1024
 _MEMO_ROW_MAX = 256 * 1024
+
+#: The version of the file's layout, kept in ``PRAGMA user_version``. 0.1 wrote the same
+#: table without a version (0): such a file is stamped 1 on open.
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bricolage_http_cache (
@@ -69,7 +73,7 @@ class SQLiteStorage:
     ) -> None:
         if not timeout > 0:
             raise PolicyError(f"timeout must be positive, got {timeout!r}")
-        self.path = pathlib.Path(path)
+        self.path: pathlib.Path = pathlib.Path(path)
         if self.path.is_dir():
             raise PolicyError(f"SQLiteStorage path {str(self.path)!r} is a directory, not a file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,14 +89,63 @@ class SQLiteStorage:
         # are seen, and only bytes that passed the checksum are ever reused.
         self._memo: OrderedDict[str, tuple[bytes, list[CachedResponse]]] = OrderedDict()
         self._memo_size = 0
-        self._retry(self._setup)
+        try:
+            self._retry(self._setup)
+        except StorageError:
+            self.close()
+            raise
 
     def _setup(self) -> None:
         conn = self._connection()
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network filesystem
             _log.warning("SQLite cache %s runs in %s mode, not WAL", self.path, mode)
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"SQLite cache {str(self.path)!r} has schema version {version}, newer than "
+                f"this bricolage-http understands ({SCHEMA_VERSION}): upgrade bricolage-http, "
+                "or delete the file to start an empty cache"
+            )
         conn.execute(_SCHEMA)
+        if version < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        """The layout version of the file (``PRAGMA user_version``).
+
+        >>> from bricolage.http import SQLiteStorage
+        >>> import tempfile, os
+        >>> storage = SQLiteStorage(os.path.join(tempfile.mkdtemp(), "c.db"))
+        >>> storage.schema_version
+        1
+        >>> storage.close()
+        """
+        row = self._retry(lambda: self._connection().execute("PRAGMA user_version").fetchone())
+        return int(row[0])
+
+    def entries(self) -> list[tuple[str, int, float | None]]:
+        """Every stored key with its size in bytes and expiry time (POSIX seconds or ``None``).
+
+        >>> from bricolage.http import SQLiteStorage, CachedResponse
+        >>> import tempfile, os
+        >>> storage = SQLiteStorage(os.path.join(tempfile.mkdtemp(), "c.db"))
+        >>> storage.put("k", [CachedResponse("u", 200, (), b"hi", 0, 0, 60, 0)], ttl=None)
+        >>> [(key, expires) for key, size, expires in storage.entries()]
+        [('k', None)]
+        >>> storage.close()
+        """
+        rows = self._retry(
+            lambda: (
+                self._connection()
+                .execute(
+                    "SELECT key, length(value), expires_at FROM bricolage_http_cache ORDER BY key"
+                )
+                .fetchall()
+            )
+        )
+        return [(str(key), int(size), expires) for key, size, expires in rows]
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

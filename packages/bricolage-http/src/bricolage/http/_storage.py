@@ -11,9 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from bricolage.http._directives import parse_cache_control
-from bricolage.http._rfc9111 import CachedResponse
 from bricolage.http.errors import CorruptEntryError, PolicyError
+from bricolage.http.rfc9111 import CachedResponse, stored_cache_control
 
 __all__ = ["CacheStorage", "MemoryStorage", "decode_entries", "encode_entries"]
 
@@ -74,6 +73,7 @@ def encode_entries(variants: Sequence[CachedResponse]) -> bytes:
             "a": v.initial_age,
             "v": v.vary,
             "x": v.forced,
+            **({"t": v.target} if v.target is not None else {}),
         }
         for v in variants
     ]
@@ -106,6 +106,7 @@ def decode_entries(blob: bytes) -> list[CachedResponse]:
             body = bytes(rest[offset : offset + size])
             offset += size
             headers = tuple((str(k), str(v)) for k, v in item["h"])
+            target = None if item.get("t") is None else str(item["t"])
             result.append(
                 CachedResponse(
                     url=str(item["u"]),
@@ -118,9 +119,8 @@ def decode_entries(blob: bytes) -> list[CachedResponse]:
                     initial_age=float(item["a"]),
                     vary=tuple((str(k), str(v)) for k, v in item["v"]),
                     forced=bool(item["x"]),
-                    cache_control=parse_cache_control(
-                        [v for k, v in headers if k.lower() == "cache-control"] or None
-                    ),
+                    cache_control=stored_cache_control(headers, target),
+                    target=target,
                 )
             )
     except (ValueError, KeyError, TypeError) as error:

@@ -17,7 +17,7 @@ note that says how many attempts were made and why the next one was not.
 
 >>> from bricolage.http import RetryPolicy
 >>> try:
-...     RetryPolicy(attempts=0)
+...     RetryPolicy(max_attempts=0)
 ... except ValueError as error:
 ...     print(type(error).__name__)
 PolicyError
@@ -61,12 +61,12 @@ class MissingExtraError(BricolageHTTPError, ImportError):
     >>> from bricolage.http import MissingExtraError
     >>> error = MissingExtraError("redis", "RedisStorage")
     >>> print(error)
-    RedisStorage needs the 'redis' extra: pip install 'bricolage-http[redis]'
+    RedisStorage needs the 'redis' extra: pip install "bricolage-http[redis]"
     """
 
     def __init__(self, extra: str, feature: str) -> None:
         super().__init__(
-            f"{feature} needs the {extra!r} extra: pip install 'bricolage-http[{extra}]'"
+            f'{feature} needs the {extra!r} extra: pip install "bricolage-http[{extra}]"'
         )
         self.extra = extra
         self.feature = feature
