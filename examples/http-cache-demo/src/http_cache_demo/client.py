@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +20,6 @@ from bricolage.http import (
     SQLiteStorage,
     cache_outcome,
 )
-
-
-def retry_policy(max_attempts: int, initial: float) -> RetryPolicy:
-    """A retry policy in the collection's vocabulary, or the older names of bricolage-http."""
-    if "initial" in inspect.signature(RetryPolicy).parameters:
-        options: dict[str, Any] = {"max_attempts": max_attempts, "initial": initial}
-    else:
-        options = {"attempts": max_attempts, "base_delay": initial}
-    return RetryPolicy(**options)
 
 
 def make_storage(
@@ -64,7 +54,7 @@ class WeatherClient:
     def __init__(self, base_url: str, storage: CacheStorage) -> None:
         self.metrics = CacheMetrics()
         transport = CacheTransport(
-            RetryTransport(policy=retry_policy(max_attempts=3, initial=0.05)),
+            RetryTransport(policy=RetryPolicy(max_attempts=3, initial=0.05)),
             storage=storage,
             metrics=self.metrics,
         )

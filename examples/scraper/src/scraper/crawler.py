@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
 from urllib.robotparser import RobotFileParser
 
 import anyio
@@ -28,19 +26,6 @@ from scraper.pipelines import Page, Pipeline
 USER_AGENT = "bricolage-scraper/0.1"
 
 
-def retry_policy(max_attempts: int, initial: float, maximum: float) -> RetryPolicy:
-    """A retry policy in the collection's vocabulary, or the older names of bricolage-http."""
-    if "initial" in inspect.signature(RetryPolicy).parameters:
-        options: dict[str, Any] = {
-            "max_attempts": max_attempts,
-            "initial": initial,
-            "maximum": maximum,
-        }
-    else:
-        options = {"attempts": max_attempts, "base_delay": initial, "max_delay": maximum}
-    return RetryPolicy(**options)
-
-
 def make_client(
     storage: CacheStorage | None = None,
     *,
@@ -50,7 +35,7 @@ def make_client(
 ) -> httpx.AsyncClient:
     """An async client that retries what is safe and caches what the site allows."""
     retrying = AsyncRetryTransport(
-        transport, policy=retry or retry_policy(max_attempts=4, initial=0.05, maximum=1.0)
+        transport, policy=retry or RetryPolicy(max_attempts=4, initial=0.05, maximum=1.0)
     )
     cache = AsyncCacheTransport(retrying, storage=MemoryStorage() if storage is None else storage)
     return httpx.AsyncClient(
