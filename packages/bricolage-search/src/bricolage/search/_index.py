@@ -180,7 +180,8 @@ class IndexStats:
     folder (the current one, and the previous one while readers may still load it) and
     ``size_bytes`` their total size; in memory they are 1 and ``None``. ``queries``,
     ``query_seconds`` and ``commits`` count the searches run through this object, the
-    time they took, and the commits made through its writers, since it was opened.
+    time they took, and the commits made through its writers, since it was opened (they
+    take no part in comparing two snapshots).
     :class:`bricolage.search.prometheus.SearchCollector` exposes these to Prometheus.
 
     >>> index = Index.in_memory(Schema(TextField("body")))
@@ -200,9 +201,9 @@ class IndexStats:
     path: str | None
     segments: int = 1
     size_bytes: int | None = None
-    queries: int = 0
-    query_seconds: float = 0.0
-    commits: int = 0
+    queries: int = field(default=0, compare=False)
+    query_seconds: float = field(default=0.0, compare=False)
+    commits: int = field(default=0, compare=False)
 
 
 class Index:

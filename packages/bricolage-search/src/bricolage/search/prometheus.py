@@ -74,14 +74,19 @@ class SearchCollector:
     """
 
     def __init__(self, indexes: Index | Mapping[str, Index]) -> None:
-        if isinstance(indexes, Index):
-            self._indexes: dict[str, Index] = {"": indexes}
-        elif isinstance(indexes, Mapping) and all(
-            isinstance(name, str) and name and isinstance(index, Index)
-            for name, index in indexes.items()
-        ):
-            self._indexes = dict(indexes)
-        else:
+        given: object = indexes
+        if isinstance(given, Index):
+            self._indexes: dict[str, Index] = {"": given}
+            return
+        pairs: list[tuple[object, object]] = (
+            list(given.items()) if isinstance(given, Mapping) else [("", None)]
+        )
+        self._indexes = {
+            name: index
+            for name, index in pairs
+            if isinstance(name, str) and name and isinstance(index, Index)
+        }
+        if not pairs or len(self._indexes) != len(pairs):
             raise TypeError(
                 "SearchCollector takes an Index or a mapping of non-empty names to indexes, "
                 f"got {indexes!r}"
@@ -98,10 +103,12 @@ class SearchCollector:
         named = any(self._indexes)
         base = ["index"] if named else []
 
-        def gauge(name: str, doc: str, unit: str = "", extra: tuple[str, ...] = ()) -> Metric:
+        def gauge(
+            name: str, doc: str, unit: str = "", extra: tuple[str, ...] = ()
+        ) -> GaugeMetricFamily:
             return GaugeMetricFamily(f"{_PREFIX}_{name}", doc, labels=[*base, *extra], unit=unit)
 
-        def counter(name: str, doc: str, unit: str = "") -> Metric:
+        def counter(name: str, doc: str, unit: str = "") -> CounterMetricFamily:
             return CounterMetricFamily(f"{_PREFIX}_{name}", doc, labels=base, unit=unit)
 
         documents = gauge("documents", "Documents in the commit being searched.")
