@@ -44,11 +44,11 @@ from bricolage.search.errors import MissingExtraError
 try:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
     from prometheus_client.metrics_core import Metric
-except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
+except ImportError as _missing:  # pragma: no cover - exercised in a subprocess by the tests
     raise MissingExtraError(
         "bricolage.search.prometheus needs prometheus-client; install it with "
         'pip install "bricolage-search[prometheus]"'
-    ) from error
+    ) from _missing
 
 __all__ = ["SearchCollector"]
 
