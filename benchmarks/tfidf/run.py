@@ -1,13 +1,15 @@
 """fit_transform throughput and peak memory: bricolage-tfidf vs scikit-learn vs gensim.
 
 Every contender runs in this one process, on the same documents already in memory (reading
-is not timed, except in the streaming row, which reads the file itself). Time is the median
-of ``BENCH_REPEATS`` runs (default 7), interleaved between contenders; peak memory is
-measured in one extra run under tracemalloc (Python and NumPy allocations). Ratios are
-ours / peer: a speed ratio above 1 means bricolage-tfidf processes more documents per
-second; a memory ratio above 1 means it peaks higher.
+is not timed, except in the streaming row, which reads the file itself). Contenders are
+interleaved round by round (``BENCH_REPEATS`` rounds, default 5, after one warm-up run
+each); the table gives the median time, its spread (min-max over rounds) and the
+ours/peer speed ratio taken round by round (paired), as a median and a range. Peak memory
+is measured in one extra run under tracemalloc (Python and NumPy allocations). A speed
+ratio above 1 means bricolage-tfidf processes more documents per second; a memory ratio
+above 1 means it peaks higher.
 
-    python benchmarks/tfidf/run.py            # or: nox -s bench -- tfidf
+    python3 bootstrap.py -s bench -- tfidf    # its own environment: this folder's peers
     BRICOLAGE_DATA=/path/to/shared/data BENCH_REPEATS=3 python benchmarks/tfidf/run.py
 """
 
@@ -36,7 +38,13 @@ DATA = Path(
     os.environ.get("BRICOLAGE_DATA")
     or Path(__file__).resolve().parents[2].parent / "shared" / "data"
 )
-REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+DIFFERS = (
+    "what still differs: scikit-learn and bricolage-tfidf build the same CSR matrix with the "
+    "same token pattern and parameters (checked by agreement.py); gensim tokenises with the "
+    "same pattern but returns its own per-document lists, not CSR, and has no n-grams; "
+    "nothing here uses more than one thread."
+)
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -91,10 +99,12 @@ def ours_streaming() -> Callable[[], object]:
     return run
 
 
-def measure(contenders: list[tuple[str, Callable[[], object]]]) -> list[tuple[str, float, float]]:
-    """(label, median seconds over REPEATS, peak MiB in one traced run) per contender.
+def measure(
+    contenders: list[tuple[str, Callable[[], object]]],
+) -> list[tuple[str, list[float], float]]:
+    """(label, seconds per round, peak MiB in one traced run) per contender.
 
-    The repeats are interleaved (ours, peer, peer, ours, ...) so that a burst of load on the
+    The rounds are interleaved (ours, peer, peer, ours, ...) so that a burst of load on the
     shared machine hits every contender alike.
     """
     for _, run in contenders:
@@ -113,7 +123,7 @@ def measure(contenders: list[tuple[str, Callable[[], object]]]) -> list[tuple[st
         run()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        results.append((label, statistics.median(times[label]), peak / 2**20))
+        results.append((label, times[label], peak / 2**20))
     return results
 
 
@@ -133,8 +143,8 @@ def main() -> int:
     print(f"{os.cpu_count()} cores, load average {load} (a shared machine); {REPEATS} repeats\n")
 
     header = (
-        f"{'corpus':<10} {'setting':<22} {'library':<22} {'median s':>9} {'docs/s':>10} "
-        f"{'peak MiB':>9} {'speed ours/peer':>16} {'memory ours/peer':>17}"
+        f"{'corpus':<10} {'setting':<22} {'library':<16} {'median s':>9} {'spread s':>13} "
+        f"{'docs/s':>8} {'peak MiB':>9} {'speed ours/peer (range)':>24} {'memory':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -166,16 +176,19 @@ def main() -> int:
     for corpus, setting, contenders in cases:
         n_docs = len(corpora[corpus])
         results = measure(contenders)
-        base_time, base_peak = results[0][1], results[0][2]
-        for label, seconds, peak in results:
+        base_times, base_peak = results[0][1], results[0][2]
+        for label, runs, peak in results:
+            seconds = statistics.median(runs)
             if label == "bricolage-tfidf":
                 speed, memory = "", ""
             else:
-                speed = f"{seconds / base_time:.2f}x"
-                memory = f"{base_peak / peak:.2f}"
+                paired = [theirs / ours for ours, theirs in zip(base_times, runs, strict=True)]
+                speed = f"{statistics.median(paired):.2f}x ({min(paired):.2f}-{max(paired):.2f})"
+                memory = f"{base_peak / peak:.2f}x"
+            spread = f"{min(runs):.3f}-{max(runs):.3f}"
             print(
-                f"{corpus:<10} {setting:<22} {label:<22} {seconds:>9.3f} "
-                f"{n_docs / seconds:>10,.0f} {peak:>9.1f} {speed:>16} {memory:>17}"
+                f"{corpus:<10} {setting:<22} {label:<16} {seconds:>9.3f} {spread:>13} "
+                f"{n_docs / seconds:>8,.0f} {peak:>9.1f} {speed:>24} {memory:>7}"
             )
     print(
         "\nspeed ours/peer = our docs/s divided by the peer's (above 1: faster); "
@@ -183,6 +196,7 @@ def main() -> int:
         "gensim: same lower-casing and token pattern, Dictionary + doc2bow + TfidfModel, "
         "vectors as gensim's own lists (no CSR conversion); it has no n-gram setting."
     )
+    print(DIFFERS)
     return 0
 
 

@@ -25,10 +25,9 @@ from bricolage.search import (
     StoredField,
     Term,
     TextField,
-    bm25_idf,
-    bm25_term_score,
 )
 from bricolage.search._search import within_distance
+from bricolage.search.scoring import bm25_idf, bm25_term_score
 from bricolage.text import simple_analyzer
 
 
@@ -319,3 +318,22 @@ def test_or_with_filters_and_void_clauses(small_index: Index) -> None:
     mixed = small_index.search(Or(Term("pulsars"), Not(Term("neutron"))), limit=None)
     assert mixed.ids == ["pulsars", "engines"]
     assert small_index.search(Or(Term("turbines"), Term("tag", field="tag"))).ids == ["engines"]
+
+
+@pytest.mark.parametrize("name", ["bm25_idf", "bm25_term_score", "make_snippet"])
+def test_scoring_helpers_moved_to_the_scoring_module_and_warn_at_the_old_path(name: str) -> None:
+    import bricolage.search
+    from bricolage.search import scoring
+
+    assert name not in bricolage.search.__all__
+    assert name in scoring.__all__
+    with pytest.warns(DeprecationWarning, match=rf"bricolage\.search\.scoring\.{name}"):
+        old = getattr(bricolage.search, name)
+    assert old is getattr(scoring, name)
+
+
+def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
+    import bricolage.search
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bricolage.search.nope  # noqa: B018

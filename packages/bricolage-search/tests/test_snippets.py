@@ -11,8 +11,8 @@ from bricolage.search import (
     Snippet,
     StoredField,
     TextField,
-    make_snippet,
 )
+from bricolage.search.scoring import make_snippet
 from bricolage.text import simple_analyzer, standard_analyzer
 
 

@@ -22,4 +22,4 @@ def test_nothing_private_is_exported() -> None:
 
 
 def test_version_comes_from_the_metadata() -> None:
-    assert tfidf.__version__ == "0.1.0"
+    assert tfidf.__version__ == "0.2.0"

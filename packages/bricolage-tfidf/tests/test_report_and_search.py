@@ -190,7 +190,9 @@ def test_cli_index_search_similar_terms_report(corpus_folder: Path, tmp_path: Pa
     assert "indexed 40 documents" in text
     status, text = _cli("search", str(index_file), "slipstream", "wing", "-k", "3")
     assert status == 0
-    assert text.splitlines()[0].endswith("cran-000.txt")
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(rows) <= 3
+    assert rows[0].split("│")[3].strip() == "cran-000.txt"
     status, text = _cli("search", str(index_file), "slipstream", "--json")
     hits = json.loads(text)
     assert hits[0] == {"rank": 1, "document": "cran-000.txt", "score": hits[0]["score"]}
@@ -199,31 +201,45 @@ def test_cli_index_search_similar_terms_report(corpus_folder: Path, tmp_path: Pa
     assert len(json.loads(text)) == 2
     status, text = _cli("terms", str(index_file), "cran-000.txt", "-k", "3")
     assert status == 0
-    assert len(text.splitlines()) == 3
+    assert len([line for line in text.splitlines() if line.startswith("│")]) == 3
     status, text = _cli("terms", str(index_file), "cran-000.txt", "--json")
     assert "slipstream" in {t["term"] for t in json.loads(text)}
     status, text = _cli("similar", str(index_file), "sub/cran-001.txt")
     assert status == 0
+    assert "document" in text
+    status, text = _cli("search", str(index_file), "qqqqzzz")
+    assert (status, text.strip()) == (0, "no document matches")
     status, text = _cli("report", str(index_file), "-o", str(tmp_path / "r.html"))
     assert status == 0
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_cli_errors_exit_2(
+def test_cli_errors_exit_with_the_documented_status(
     corpus_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _cli("index", str(tmp_path / "nope"), "-o", str(tmp_path / "i"))[0] == 2
+    assert _cli("index", str(tmp_path / "nope"), "-o", str(tmp_path / "i"))[0] == 3
     assert "is not a folder" in capsys.readouterr().err
-    assert _cli("index", str(corpus_folder), "-o", str(tmp_path / "i"), "--glob", "*.pdf")[0] == 2
+    assert _cli("index", str(corpus_folder), "-o", str(tmp_path / "i"), "--glob", "*.pdf")[0] == 3
     assert "no file in" in capsys.readouterr().err
     (tmp_path / "bad").write_text("x")
-    assert _cli("search", str(tmp_path / "bad"), "q")[0] == 2
+    assert _cli("search", str(tmp_path / "bad"), "q")[0] == 1
     assert "not a ZIP archive" in capsys.readouterr().err
-    assert _cli("search", str(tmp_path / "missing"), "q")[0] == 2
+    assert _cli("search", str(tmp_path / "missing"), "q")[0] == 3
+    assert "is not an index file" in capsys.readouterr().err
+    assert _cli("search", str(tmp_path / "missing"), "q", "-k", "0")[0] == 2
+    assert _cli("index", str(corpus_folder), "-o", str(tmp_path / "i"), "--min-df", "x")[0] == 2
+    status = _cli("index", str(corpus_folder), "-o", str(tmp_path / "i"), "--min-df", "99")[0]
+    assert status == 1
+    assert "removed every term" in capsys.readouterr().err
+    assert not (tmp_path / "i").exists()
     status, _ = _cli(
         "index", str(corpus_folder), "-o", str(tmp_path / "i"), "--stop-words", "none"
     )
     assert status == 0
+    assert _cli("terms", str(tmp_path / "i"), "no-such.txt")[0] == 3
+    assert "no indexed document has the id 'no-such.txt'" in capsys.readouterr().err
+    assert _cli("similar", str(tmp_path / "i"), "no", "such")[0] == 3
+    assert "'no such'" in capsys.readouterr().err
 
 
 def test_repl_session(corpus_folder: Path, tmp_path: Path) -> None:

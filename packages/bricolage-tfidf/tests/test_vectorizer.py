@@ -156,12 +156,48 @@ def test_documents_must_be_strings() -> None:
 def test_empty_vocabulary_and_pruning_errors() -> None:
     with pytest.raises(EmptyVocabularyError, match="empty vocabulary"):
         TfidfVectorizer(stop_words="english").fit(["the and of", "a"])
-    with pytest.raises(EmptyVocabularyError, match="no term remains"):
+    with pytest.raises(EmptyVocabularyError, match="removed every term"):
         TfidfVectorizer(min_df=3).fit(DOCS)
     with pytest.raises(ConfigurationError, match="fewer documents than"):
         TfidfVectorizer(min_df=3, max_df=2).fit(DOCS)
-    with pytest.raises(NotFittedError):
-        TfidfVectorizer().fit([])
+    with pytest.raises(ConfigurationError, match="fewer documents than"):
+        TfidfVectorizer(min_df=0.6, max_df=0.5).fit(DOCS)
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_an_empty_corpus_is_named_as_such(method: str) -> None:
+    vectorizer = TfidfVectorizer()
+    with pytest.raises(EmptyVocabularyError, match=r"the corpus is empty: \w+\(\) got no") as info:
+        getattr(vectorizer, method)([])
+    assert not isinstance(info.value, NotFittedError)
+    assert "fit() first" not in str(info.value)
+    with pytest.raises(EmptyVocabularyError, match="corpus is empty"):
+        getattr(vectorizer, method)(iter(()))
+
+
+def test_min_df_above_the_corpus_size_says_pruning_removed_every_term() -> None:
+    docs = ["red apple", "green apple"]
+    for params in ({"min_df": 5}, {"min_df": 3, "stop_words": "english"}):
+        with pytest.raises(EmptyVocabularyError) as info:
+            TfidfVectorizer(**params).fit(docs)
+        message = str(info.value)
+        assert "pruning by document frequency removed every term" in message
+        assert f"min_df={params['min_df']}" in message
+        assert "the corpus has 2" in message
+        assert "stop word" not in message
+        assert "max_df=1.0" not in message
+
+
+def test_a_max_df_that_prunes_every_term_says_so() -> None:
+    docs = ["red apple", "green apple", "apple red"]
+    with pytest.raises(EmptyVocabularyError) as info:
+        TfidfVectorizer(max_df=0.2).fit(docs)
+    message = str(info.value)
+    assert "removed every term" in message
+    assert "max_df=0.2" in message
+    assert "stop word" not in message
+    with pytest.raises(EmptyVocabularyError, match="1 to 3 documents"):
+        TfidfVectorizer(min_df=0.9, max_df=0.95).fit(docs)
 
 
 def test_unknown_terms_and_empty_documents_give_empty_rows() -> None:

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
 from importlib.metadata import version as _version
+from typing import Any as _Any
 
 from bricolage.search._index import Hit, Index, IndexStats, Results, Writer
 from bricolage.search._pdf import PdfPage, PdfResult, index_pdfs, pdf_schema, read_pdf
@@ -30,8 +32,8 @@ from bricolage.search._query import (
     parse_query,
 )
 from bricolage.search._schema import FieldValue, KeywordField, Schema, StoredField, TextField
-from bricolage.search._scoring import BM25, bm25_idf, bm25_term_score
-from bricolage.search._snippets import Snippet, make_snippet
+from bricolage.search._scoring import BM25
+from bricolage.search._snippets import Snippet
 from bricolage.search.errors import (
     CorruptIndexError,
     IndexLockedError,
@@ -81,11 +83,25 @@ __all__ = [
     "TextField",
     "Writer",
     "__version__",
-    "bm25_idf",
-    "bm25_term_score",
     "index_pdfs",
-    "make_snippet",
     "parse_query",
     "pdf_schema",
     "read_pdf",
 ]
+
+# Moved to bricolage.search.scoring in 0.2.0; the old paths work until 0.3.0.
+_MOVED = {"bm25_idf", "bm25_term_score", "make_snippet"}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _MOVED:
+        _warnings.warn(
+            f"bricolage.search.{name} moved to bricolage.search.scoring.{name}; "
+            "the old path goes away in bricolage-search 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from bricolage.search import scoring
+
+        return getattr(scoring, name)
+    raise AttributeError(f"module 'bricolage.search' has no attribute {name!r}")

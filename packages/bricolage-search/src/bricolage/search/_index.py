@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,8 @@ class Results(Sequence[Hit]):
         assert isinstance(segment, _Segment)
         self._numbers = numbers
         self._scores = scores
-        self.total = total
-        self.query = query
+        self.total: int = total
+        self.query: Query = query
         self._segment = segment
         self._source = source
         self._hits: tuple[Hit, ...] | None = None
@@ -172,10 +173,24 @@ class Results(Sequence[Hit]):
 
 @dataclass(frozen=True, slots=True)
 class IndexStats:
-    """Counts describing an index.
+    """A snapshot of an index: its size, and what this :class:`Index` object has done.
 
-    >>> Index.in_memory(Schema(TextField("body"))).stats().documents
-    0
+    ``documents``, ``generation``, ``terms``, ``postings`` and ``average_length`` describe
+    the commit the object searches. On disk, ``segments`` counts the segment files in the
+    folder (the current one, and the previous one while readers may still load it) and
+    ``size_bytes`` their total size; in memory they are 1 and ``None``. ``queries``,
+    ``query_seconds`` and ``commits`` count the searches run through this object, the
+    time they took, and the commits made through its writers, since it was opened (they
+    take no part in comparing two snapshots).
+    :class:`bricolage.search.prometheus.SearchCollector` exposes these to Prometheus.
+
+    >>> index = Index.in_memory(Schema(TextField("body")))
+    >>> with index.writer() as writer:
+    ...     writer.add("d1", body="red fish")
+    >>> _ = index.search("fish")
+    >>> stats = index.stats()
+    >>> stats.documents, stats.segments, stats.size_bytes, stats.queries, stats.commits
+    (1, 1, None, 1, 1)
     """
 
     documents: int
@@ -184,6 +199,11 @@ class IndexStats:
     postings: Mapping[str, int]
     average_length: Mapping[str, float]
     path: str | None
+    segments: int = 1
+    size_bytes: int | None = None
+    queries: int = field(default=0, compare=False)
+    query_seconds: float = field(default=0.0, compare=False)
+    commits: int = field(default=0, compare=False)
 
 
 class Index:
@@ -224,6 +244,10 @@ class Index:
         self._params = params
         self._closed = False
         self._memory_lock = threading.Lock() if storage is None else None
+        self._counters_lock = threading.Lock()
+        self._queries = 0
+        self._query_seconds = 0.0
+        self._commits = 0
 
     # ------------------------------------------------------------------ opening
 
@@ -386,6 +410,12 @@ class Index:
         (1, 3, 3)
         """
         fields = self._segment.fields
+        segments, size = 1, None
+        if self._storage is not None:
+            sizes = self._storage.segment_sizes()
+            segments, size = len(sizes), sum(sizes.values())
+        with self._counters_lock:
+            queries, seconds, commits = self._queries, self._query_seconds, self._commits
         return IndexStats(
             documents=self._segment.n_docs,
             generation=self._generation,
@@ -393,6 +423,11 @@ class Index:
             postings={name: len(f.docs) for name, f in fields.items()},
             average_length={name: f.avg_length for name, f in fields.items()},
             path=None if self._storage is None else str(self._storage.path),
+            segments=segments,
+            size_bytes=size,
+            queries=queries,
+            query_seconds=seconds,
+            commits=commits,
         )
 
     def close(self) -> None:
@@ -474,6 +509,7 @@ class Index:
         ['b']
         """
         self._check_open()
+        started = time.perf_counter()
         segment, schema = self._segment, self._schema
         params = self._params
         if k1 is not None or b is not None:
@@ -494,7 +530,14 @@ class Index:
         found = evaluate(tree, segment, schema, params, weights, max_expansions)
         order, total = top_k(found.scores, found.match, limit)
         source = _SnippetSource(schema, found.highlights)
-        return Results(order.tolist(), found.scores[order].tolist(), total, tree, segment, source)
+        results = Results(
+            order.tolist(), found.scores[order].tolist(), total, tree, segment, source
+        )
+        elapsed = time.perf_counter() - started
+        with self._counters_lock:
+            self._queries += 1
+            self._query_seconds += elapsed
+        return results
 
 
 def _weights(schema: Schema, overrides: Mapping[str, float] | None) -> dict[str, float]:
@@ -691,6 +734,8 @@ class Writer:
         self._base, self._generation = segment, generation
         self._added, self._deleted, self._vocabularies = {}, set(), {}
         index = self._index
+        with index._counters_lock:
+            index._commits += 1
         if not index._closed:
             index._schema, index._segment, index._generation = self._schema, segment, generation
         return generation

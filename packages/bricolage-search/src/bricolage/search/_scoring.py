@@ -64,6 +64,7 @@ class BM25:
 def bm25_idf(n_docs: int, doc_freq: int) -> float:
     """Lucene's BM25 IDF: ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
 
+    >>> from bricolage.search.scoring import bm25_idf
     >>> round(bm25_idf(10, 1), 4)
     1.9924
     """
@@ -75,6 +76,7 @@ def bm25_term_score(
 ) -> float:
     """One term's BM25 score in one document (see :class:`BM25`).
 
+    >>> from bricolage.search.scoring import bm25_term_score
     >>> round(bm25_term_score(tf=2, doc_len=10, avg_len=10, idf=1.0), 4)
     0.625
     """

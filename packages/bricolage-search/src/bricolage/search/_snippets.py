@@ -83,6 +83,7 @@ def make_snippet(
 ) -> Snippet:
     """The passage of ``text`` (at most about ``max_chars``) holding most query terms.
 
+    >>> from bricolage.search.scoring import make_snippet
     >>> from bricolage.text import standard_analyzer
     >>> make_snippet("Stars burn. Neutron stars spin fast.", standard_analyzer(),
     ...              {"neutron", "spin"}, max_chars=20).format()

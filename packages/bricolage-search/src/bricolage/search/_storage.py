@@ -134,6 +134,16 @@ class Storage:
         _write_atomically(self.path / CURRENT, json.dumps(pointer).encode())
         self._collect(generation)
 
+    def segment_sizes(self) -> dict[int, int]:
+        """generation -> size in bytes of each segment file in the folder."""
+        sizes: dict[int, int] = {}
+        for entry in self.path.iterdir():
+            match = _SEGMENT.fullmatch(entry.name)
+            if match is not None:
+                with contextlib.suppress(OSError):  # removed by a writer meanwhile
+                    sizes[int(match.group(1))] = entry.stat().st_size
+        return sizes
+
     def _collect(self, generation: int) -> None:
         """Remove segments older than the previous one, and leftovers of crashed writes."""
         for entry in self.path.iterdir():

@@ -1,17 +1,17 @@
-"""The ``bricolage-tfidf`` command line and its interactive search (REPL)."""
+"""The ``bricolage-tfidf`` entry point and the interactive search (REPL).
+
+The commands live in ``_app`` and need click and rich (the extra ``[cli]``); this module
+imports neither, so :func:`run_repl` works without them and a missing extra gives a
+one-line error, not a traceback.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
-from bricolage.tfidf._report import Report
 from bricolage.tfidf._search import Hit, SimilarityIndex
-from bricolage.tfidf._vectorizer import TfidfVectorizer
 from bricolage.tfidf.errors import ConfigurationError, TfidfError
 
 __all__ = ["main", "run_repl"]
@@ -91,115 +91,43 @@ def run_repl(
             print(f"error: {error}", file=out)
 
 
-def _read_folder(folder: Path, pattern: str) -> tuple[list[str], list[str]]:
-    if not folder.is_dir():
-        raise ConfigurationError(f"{str(folder)!r} is not a folder")
-    paths = sorted(p for p in folder.glob(pattern) if p.is_file())
-    if not paths:
-        raise ConfigurationError(f"no file in {str(folder)!r} matches {pattern!r}")
-    ids = [p.relative_to(folder).as_posix() for p in paths]
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
-    return ids, texts
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bricolage-tfidf", description="TF-IDF indexing, reports and similarity search."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    index = commands.add_parser("index", help="index a folder of text files")
-    index.add_argument("folder", type=Path)
-    index.add_argument("-o", "--output", type=Path, required=True, help="the index file")
-    index.add_argument("--glob", default="**/*.txt", help="which files (default **/*.txt)")
-    index.add_argument("--stop-words", default="english", help="'english' or 'none'")
-    index.add_argument("--ngram", type=int, nargs=2, default=(1, 1), metavar=("MIN", "MAX"))
-    index.add_argument("--min-df", type=int, default=1)
-    index.add_argument("--sublinear-tf", action="store_true")
-    for name, text in (
-        ("search", "rank the documents for a query"),
-        ("similar", "documents most like an indexed one"),
-        ("terms", "top terms of an indexed document"),
-    ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("index", type=Path)
-        command.add_argument("text", nargs="+")
-        command.add_argument("-k", type=int, default=10)
-        command.add_argument("--json", action="store_true", help="print JSON")
-    report = commands.add_parser("report", help="export a report (.csv, .json or .html)")
-    report.add_argument("index", type=Path)
-    report.add_argument("-o", "--output", type=Path, required=True)
-    report.add_argument("-k", type=int, default=10)
-    repl = commands.add_parser("repl", help="interactive search")
-    repl.add_argument("index", type=Path)
-    repl.add_argument("-k", type=int, default=10)
-    return parser
-
-
-def _run(args: argparse.Namespace, out: TextIO) -> int:
-    if args.command == "index":
-        ids, texts = _read_folder(args.folder, args.glob)
-        stop = None if args.stop_words.lower() == "none" else args.stop_words
-        vectorizer = TfidfVectorizer(
-            stop_words=stop,
-            ngram_range=tuple(args.ngram),
-            min_df=args.min_df,
-            sublinear_tf=args.sublinear_tf,
-        )
-        index = SimilarityIndex.from_documents(texts, ids, vectorizer)
-        index.save(args.output)
-        terms = len(vectorizer.get_feature_names_out())
-        print(f"indexed {len(ids)} documents, {terms} terms -> {args.output}", file=out)
-        return 0
-    index = SimilarityIndex.load(args.index)
-    if args.command == "repl":
-        run_repl(index, stdout=out, k=args.k)
-        return 0
-    if args.command == "report":
-        names = index.vectorizer.get_feature_names_out()
-        report = Report.from_matrix(
-            index.matrix, names, index.document_ids, k=args.k, title=f"TF-IDF of {args.index.name}"
-        )
-        print(f"wrote {report.write(args.output)}", file=out)
-        return 0
-    text = " ".join(args.text)
-    if args.command == "terms":
-        weights = index.top_terms(text, args.k)
-        if args.json:
-            print(json.dumps([{"term": t.term, "weight": t.weight} for t in weights]), file=out)
-        else:
-            for term in weights:
-                print(f"{term.weight:.4f}  {term.term}", file=out)
-        return 0
-    hits = (
-        index.search(text, args.k) if args.command == "search" else index.similar_to(text, args.k)
-    )
-    if args.json:
-        rows = [{"rank": h.rank, "document": h.document, "score": h.score} for h in hits]
-        print(json.dumps(rows), file=out)
-    else:
-        _print_hits(hits, out)
-    return 0
+# One table of exit statuses across the bricolage commands.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_UNSAFE = 4
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status (0 success, 2 bad input).
+    """Run the ``bricolage-tfidf`` command line and return its exit status.
 
-    >>> import contextlib, io, pathlib, tempfile
+    0 ok, 1 the work failed (a damaged index file), 2 a usage error, 3 not found (no such
+    folder, file or document), 130 interrupted. The commands need the extra ``[cli]``
+    (click and rich); ``stdout`` replaces standard output, errors go to standard error.
+
+    >>> import io, pathlib, tempfile
     >>> from bricolage.tfidf import main
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     _ = pathlib.Path(folder, "a.txt").write_text("red apple")
     ...     _ = pathlib.Path(folder, "b.txt").write_text("green apple")
     ...     out = io.StringIO()
     ...     _ = main(["index", folder, "-o", f"{folder}/i.btfidf"], stdout=out)
-    ...     main(["search", f"{folder}/i.btfidf", "green"], stdout=out)
+    ...     main(["search", f"{folder}/i.btfidf", "green", "--json"], stdout=out)
     0
-    >>> out.getvalue().splitlines()[-1]
-    '  1. 0.8148  b.txt'
+    >>> out.getvalue().splitlines()[-1]  # doctest: +ELLIPSIS
+    '[{"rank": 1, "document": "b.txt", "score": 0.8148...}]'
     """
-    out = sys.stdout if stdout is None else stdout
-    args = _parser().parse_args(argv)
     try:
-        return _run(args, out)
-    except (TfidfError, OSError) as error:
-        print(f"bricolage-tfidf: error: {error}", file=sys.stderr)
-        return 2
+        import click  # noqa: F401
+        import rich  # noqa: F401
+    except ImportError as error:
+        sys.stderr.write(
+            f"bricolage-tfidf: the command line needs {error.name}: "
+            'pip install "bricolage-tfidf[cli]"\n'
+        )
+        return EXIT_FAILED
+    from bricolage.tfidf._app import run
+
+    return run(argv, stdout)

@@ -399,6 +399,13 @@ class TfidfVectorizer:
             self._model = self._finalize()
         return self._model
 
+    def _check_not_empty(self, method: str) -> None:
+        if self._n_documents == 0 and self._restored is None:
+            raise EmptyVocabularyError(
+                f"the corpus is empty: {method}() got no document, so there is nothing to "
+                "learn a vocabulary from; pass at least one document"
+            )
+
     def _finalize(self) -> _Model:
         lexicon = self._lexicon
         width = lexicon.n_columns
@@ -417,13 +424,16 @@ class TfidfVectorizer:
             order = np.asarray(sorted(range(width), key=names.__getitem__), dtype=np.int64)
             high = self._max_df if _is_int(self._max_df) else self._max_df * n
             low = self._min_df if _is_int(self._min_df) else self._min_df * n
-            if high < low:
+            if high < low and _is_int(self._max_df) == _is_int(self._min_df):
+                # Both in documents or both fractions: no corpus can satisfy them.
                 raise ConfigurationError(
                     f"max_df={self.max_df!r} corresponds to fewer documents than "
                     f"min_df={self.min_df!r} for {n} documents"
                 )
             dfs = df[order]
             mask = (dfs <= high) & (dfs >= low)
+            if not mask.any():
+                raise EmptyVocabularyError(_pruned_everything(self.min_df, self.max_df, dfs, n))
             limit = self.max_features
             if limit is not None and int(mask.sum()) > limit:
                 totals = np.zeros(width, dtype=np.int64)
@@ -433,12 +443,6 @@ class TfidfVectorizer:
                 chosen[np.flatnonzero(mask)[ranked]] = True
                 mask = chosen
             kept = order[mask]
-            if len(kept) == 0:
-                raise EmptyVocabularyError(
-                    f"after pruning no term remains (min_df={self.min_df!r}, "
-                    f"max_df={self.max_df!r}, {n} documents); try a lower min_df or a "
-                    "higher max_df"
-                )
         names_out = list(map(lexicon.names.__getitem__, kept.tolist()))
         column_of = np.full(width, -1, dtype=np.int64)
         column_of[kept] = np.arange(len(kept), dtype=np.int64)
@@ -460,6 +464,7 @@ class TfidfVectorizer:
         """
         self._reset()
         self.partial_fit(documents)
+        self._check_not_empty("fit")
         self._fitted()  # surface pruning errors now, as scikit-learn does
         return self
 
@@ -495,6 +500,7 @@ class TfidfVectorizer:
             counts, lengths = self._lexicon.count(batch, grow=True)
             self._observe(counts)
             parts.append((counts, lengths))
+        self._check_not_empty("fit_transform")
         model = self._fitted()
         # Weigh batch by batch straight into the output arrays, freeing each batch's counts.
         n_rows = sum(counts.shape[0] for counts, _ in parts)
@@ -715,3 +721,27 @@ _PARAMETERS = (
     "idf",
     "batch_size",
 )
+
+
+def _pruned_everything(min_df: float, max_df: float, dfs: IntArray, n: int) -> str:
+    """Why pruning by document frequency left no term, with the numbers that decided it."""
+    low = min_df if _is_int(min_df) else min_df * n
+    high = max_df if _is_int(max_df) else max_df * n
+    found = f"the {len(dfs)} terms found are in {int(dfs.min())} to {int(dfs.max())} documents"
+    if low > n:
+        reason = (
+            f"min_df={min_df!r} keeps only terms found in at least {low:g} documents, but the "
+            f"corpus has {n}; lower min_df"
+        )
+    elif high < low:
+        reason = (
+            f"min_df={min_df!r} (at least {low:g} documents) and max_df={max_df!r} (at most "
+            f"{high:g} of these {n} documents) leave no room for any term; lower min_df or "
+            "raise max_df"
+        )
+    else:
+        reason = (
+            f"min_df={min_df!r} and max_df={max_df!r} keep terms found in {low:g} to "
+            f"{high:g} of the {n} documents; lower min_df or raise max_df"
+        )
+    return f"pruning by document frequency removed every term: {reason} ({found})"

@@ -71,7 +71,9 @@ def idf_weights(
 
 
 def _row_sizes(matrix: sp.csr_matrix) -> npt.NDArray[np.intp]:
-    return np.diff(matrix.indptr).astype(np.intp)
+    # Typed through an annotated local: without scipy's stubs, ``indptr`` is ``Any``.
+    indptr: npt.NDArray[np.integer] = np.asarray(matrix.indptr)
+    return np.diff(indptr).astype(np.intp)
 
 
 def _row_reduce(function: np.ufunc, values: FloatArray, matrix: sp.csr_matrix) -> FloatArray:
