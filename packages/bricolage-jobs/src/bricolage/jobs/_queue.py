@@ -12,9 +12,9 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import anyio
 import attrs
 
-from bricolage.jobs._backend import Backend
+from bricolage.jobs._backend import AsyncBackend, Backend
 from bricolage.jobs._context import JobMiddleware
-from bricolage.jobs._model import JobRecord, NewJob, QueueStats, new_job_id
+from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, QueueStats, new_job_id
 from bricolage.jobs._registry import JobFunction, JobRegistry
 from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import (
@@ -329,6 +329,20 @@ class Queue:
         """Counts per queue and state, throughput and latencies."""
         return self.backend.stats(self.clock())
 
+    def corrupt_jobs(self, limit: int = 100, offset: int = 0) -> list[CorruptRecord]:
+        """Jobs moved aside because their stored record could not be read, newest first.
+
+        A claim, a listing or :meth:`get` that meets an unreadable record moves it here
+        with the reason, and the rest of the queue goes on; :meth:`get` of such a job
+        raises :class:`~bricolage.jobs.CorruptJobError`.
+
+        >>> queue = Queue("sqlite://:memory:")
+        >>> queue.corrupt_jobs()
+        []
+        >>> queue.close()
+        """
+        return self.backend.corrupt(limit, offset)
+
 
 class AsyncQueue:
     """The async face of a :class:`Queue` for async web apps (asyncio or trio).
@@ -361,11 +375,8 @@ class AsyncQueue:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _native(self) -> Any:
-        backend = self.queue.backend
-        if getattr(backend, "supports_asyncio", False) and _on_asyncio():
-            return backend
-        return None
+    def _native(self) -> AsyncBackend | None:
+        return self.queue.backend.asyncio_backend()
 
     async def enqueue(
         self, job: JobFunction[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs
@@ -395,7 +406,7 @@ class AsyncQueue:
         native = self._native()
         if native is None:
             return await anyio.to_thread.run_sync(self.queue.get, job_id)
-        record: JobRecord | None = await native.aget(job_id, self.queue.clock())
+        record = await native.aget(job_id, self.queue.clock())
         if record is None:
             raise JobNotFoundError(
                 f"no job with id {job_id!r} (never enqueued, purged, or its result expired)"
@@ -407,21 +418,10 @@ class AsyncQueue:
         native = self._native()
         if native is None:
             return await anyio.to_thread.run_sync(self.queue.cancel, job_id)
-        cancelled: JobRecord = await native.acancel(job_id, self.queue.clock())
-        return cancelled
+        return await native.acancel(job_id, self.queue.clock())
 
     async def aclose(self) -> None:
         """Close the asyncio client this object opened (the queue itself stays open)."""
         native = self._native()
         if native is not None:
             await native.aclose()
-
-
-def _on_asyncio() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
