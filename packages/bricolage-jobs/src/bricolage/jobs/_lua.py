@@ -51,9 +51,11 @@ end
 local function aside(id, reason, now)
   local key = jobkey(id)
   local queue = redis.call('HGET', key, 'queue')
-  if queue then
-    redis.call('ZREM', p .. ':ready:' .. queue, id)
-    redis.call('ZREM', p .. ':suspect:' .. queue, id)
+  local queues = {queue}
+  if not queue then queues = redis.call('SMEMBERS', p .. ':queues') end
+  for _, q in ipairs(queues) do
+    redis.call('ZREM', p .. ':ready:' .. q, id)
+    redis.call('ZREM', p .. ':suspect:' .. q, id)
   end
   for _, name in ipairs({'running', 'scheduled', 'retrying', 'dead', 'done:succeeded',
       'done:failed', 'done:cancelled'}) do

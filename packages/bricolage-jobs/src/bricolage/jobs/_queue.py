@@ -19,12 +19,17 @@ from bricolage.jobs._registry import JobFunction, JobRegistry
 from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import (
     ConfigurationError,
+    InvalidArgumentsError,
+    PayloadTooLargeError,
     JobFailedError,
     JobNotFoundError,
     ResultTimeoutError,
 )
 
-__all__ = ["AsyncQueue", "Call", "JobHandle", "Queue", "open_backend"]
+__all__ = ["DEFAULT_MAX_PAYLOAD", "AsyncQueue", "Call", "JobHandle", "Queue", "open_backend"]
+
+#: The default limit on a job's arguments, as JSON text: 1 MiB.
+DEFAULT_MAX_PAYLOAD = 1 << 20
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -95,7 +100,7 @@ class Call:
         Returns:
             Call: the validated call.
         """
-        return cls(job, job.encode_args(*args, **kwargs))
+        return cls(job, _registered(job).encode_args(*args, **kwargs))
 
 
 class JobHandle(Generic[_R]):
@@ -194,7 +199,9 @@ class Queue:
     """Enqueue typed jobs into a backend, and look after them.
 
     Give it a backend (or a URL, see :func:`open_backend`) and the registry whose jobs
-    it enqueues; ``queue.job`` registers into that registry.
+    it enqueues; ``queue.job`` registers into that registry. A job whose arguments take
+    more than ``max_payload`` bytes as JSON (1 MiB by default) is refused with
+    :class:`~bricolage.jobs.PayloadTooLargeError`.
 
     >>> queue = Queue("sqlite://:memory:")
     >>> @queue.job(queue="emails")
@@ -212,7 +219,11 @@ class Queue:
         *,
         middleware: Sequence[JobMiddleware] = (),
         clock: Callable[[], float] = time.time,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
+        if max_payload < 1:
+            raise ConfigurationError(f"max_payload must be >= 1 byte, got {max_payload!r}")
+        self.max_payload = max_payload
         self.backend = open_backend(backend) if isinstance(backend, str) else backend
         self.registry = registry if registry is not None else JobRegistry()
         self.middleware = tuple(middleware)
@@ -233,6 +244,13 @@ class Queue:
         self.backend.close()
 
     def _new_job(self, job: JobFunction[Any, Any], args: str) -> NewJob:
+        size = len(args.encode())
+        if size > self.max_payload:
+            raise PayloadTooLargeError(
+                f"job {job.name!r}: its arguments take {size} bytes as JSON, over the "
+                f"queue's max_payload of {self.max_payload} bytes; pass a reference (a "
+                "path, a key, a URL) instead of the data, or raise Queue(max_payload=...)"
+            )
         opts = job.enqueue_options
         meta: dict[str, str] = dict(opts.meta or {})
         for hook in self.middleware:
@@ -271,7 +289,7 @@ class Queue:
         Returns:
             JobHandle: the handle, typed by the job's return type.
         """
-        new = self._new_job(job, job.encode_args(*args, **kwargs))
+        new = self._new_job(job, _registered(job).encode_args(*args, **kwargs))
         [record] = self.backend.enqueue([new], self.clock())
         return JobHandle(self, record, job)
 
@@ -391,7 +409,7 @@ class AsyncQueue:
         Returns:
             JobHandle: the handle, typed by the job's return type.
         """
-        new = self.queue._new_job(job, job.encode_args(*args, **kwargs))
+        new = self.queue._new_job(job, _registered(job).encode_args(*args, **kwargs))
         native = self._native()
         if native is not None:
             [record] = await native.aenqueue([new], self.queue.clock())
@@ -425,3 +443,13 @@ class AsyncQueue:
         native = self._native()
         if native is not None:
             await native.aclose()
+
+
+def _registered(job: object) -> JobFunction[Any, Any]:
+    """``job`` if it is a registered job, else ``InvalidArgumentsError`` saying how."""
+    if not isinstance(job, JobFunction):
+        raise InvalidArgumentsError(
+            f"{job!r} is not a registered job; decorate the function with @queue.job() "
+            "(or @registry.job()) and enqueue what the decorator returns"
+        )
+    return job

@@ -69,8 +69,11 @@ class JobFunction(Generic[_P, _R]):
         retry (RetryPolicy): attempts and backoff.
         timeout (float | None): seconds an attempt may take.
         result_ttl (float): seconds its result is kept.
-        max_deliveries (int): leases it may use up before it is buried.
+        max_deliveries (int): crashes it may cause before it is buried: times its worker
+            is lost while it runs alone (see the poison isolation rule).
         enqueue_options (EnqueueOptions | None): options for the next enqueue.
+        coerce (bool): accept values pydantic can convert (``"1"`` for an ``int``);
+            by default validation is strict and such values are refused.
 
     >>> registry = JobRegistry()
     >>> @registry.job()
@@ -92,8 +95,12 @@ class JobFunction(Generic[_P, _R]):
         result_ttl: float,
         max_deliveries: int,
         enqueue_options: EnqueueOptions | None = None,
+        coerce: bool = False,
     ) -> None:
+        if not callable(fn):
+            raise ConfigurationError(f"job {name!r}: {fn!r} is not a function")
         self.fn = fn
+        self.coerce = coerce
         self.name = name
         self.queue = queue
         self.priority = priority
@@ -129,7 +136,9 @@ class JobFunction(Generic[_P, _R]):
         try:
             self._args = pydantic.create_model(
                 f"{name}_arguments",
-                __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=False),
+                __config__=pydantic.ConfigDict(
+                    extra="forbid", arbitrary_types_allowed=False, strict=not coerce
+                ),
                 **fields,
             )
         except (pydantic.PydanticUserError, NameError, TypeError) as exc:
@@ -197,11 +206,24 @@ class JobFunction(Generic[_P, _R]):
         ...
         bricolage.jobs.errors.InvalidArgumentsError: job 'greet': invalid arguments: name: ...
         """
+        unexpected = [k for k in kwargs if k not in self.signature.parameters]
+        if unexpected:
+            shown = ", ".join(f"{k}={kwargs[k]!r}" for k in unexpected)
+            raise InvalidArgumentsError(
+                f"job {self.name!r}: unexpected keyword argument(s) {shown}; it takes "
+                f"{', '.join(self._names) or 'no arguments'}"
+            )
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise InvalidArgumentsError(f"job {self.name!r}: {exc}") from None
-        return self._validate(bound.arguments).model_dump_json()
+        model = self._validate(bound.arguments)
+        try:
+            return model.model_dump_json()
+        except pydantic.PydanticSerializationError as exc:
+            raise InvalidArgumentsError(
+                f"job {self.name!r}: an argument cannot travel as JSON: {exc}"
+            ) from None
 
     def _validate(self, values: Mapping[str, Any]) -> pydantic.BaseModel:
         try:
@@ -218,7 +240,7 @@ class JobFunction(Generic[_P, _R]):
         >>> @registry.job()
         ... def double(x: int) -> int:
         ...     return 2 * x
-        >>> double.decode_args('{"x": "21"}')
+        >>> double.decode_args('{"x": 21}')
         {'x': 21}
         """
         try:
@@ -318,6 +340,7 @@ class JobRegistry:
         timeout: float | None = None,
         result_ttl: float = 86400.0,
         max_deliveries: int = 5,
+        coerce: bool = False,
     ) -> _Decorator: ...
 
     def job(  # noqa: F811 - the implementation behind the overloads above
@@ -333,10 +356,20 @@ class JobRegistry:
         timeout: float | None = None,
         result_ttl: float = 86400.0,
         max_deliveries: int = 5,
+        coerce: bool = False,
     ) -> Any:
         """Register a sync or async function as a job (bare, or with options).
 
         ``max_attempts`` is a shortcut for ``retry=RetryPolicy(max_attempts=...)``.
+        Arguments are validated strictly (``"1"`` is not an ``int``, ``True`` is not an
+        ``int``); ``coerce=True`` lets pydantic convert what it can instead.
+
+        >>> registry = JobRegistry()
+        >>> @registry.job(coerce=True)
+        ... def double(x: int) -> int:
+        ...     return 2 * x
+        >>> double.encode_args("21")
+        '{"x":21}'
         """
         policy = retry or RetryPolicy()
         if max_attempts is not None:
@@ -357,6 +390,7 @@ class JobRegistry:
                 timeout=timeout,
                 result_ttl=result_ttl,
                 max_deliveries=max_deliveries,
+                coerce=coerce,
             )
             self._jobs[job_name] = job
             return job
