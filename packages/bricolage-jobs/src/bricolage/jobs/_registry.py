@@ -10,6 +10,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import attrs
 import pydantic
+import pydantic_core
 
 from bricolage.jobs import _typing
 from bricolage.jobs._policy import RetryPolicy
@@ -220,7 +221,7 @@ class JobFunction(Generic[_P, _R]):
         model = self._validate(bound.arguments)
         try:
             return model.model_dump_json()
-        except pydantic.PydanticSerializationError as exc:
+        except pydantic_core.PydanticSerializationError as exc:
             raise InvalidArgumentsError(
                 f"job {self.name!r}: an argument cannot travel as JSON: {exc}"
             ) from None
