@@ -58,7 +58,7 @@ class Chaos:
     def start_worker(self) -> None:
         env = dict(os.environ, BRICOLAGE_CHAOS_URL=self.url, BRICOLAGE_CHAOS_LOG=str(self.log_dir))
         err = open(self.log_dir / f"worker-{len(self.workers)}.err", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        proc = subprocess.Popen(
             [sys.executable, "chaos_app.py", str(self.concurrency), str(self.lease)],
             cwd=HERE,
             env=env,
@@ -163,12 +163,12 @@ def run_chaos(
             kind, n_text, pid_text, at_text = line.split()
             if kind == "poison":
                 continue
-            n, pid, at = int(n_text), int(pid_text), float(at_text)
+            n, pid, when = int(n_text), int(pid_text), float(at_text)
             if kind == "start":
-                starts[n].append((at, pid))
+                starts[n].append((when, pid))
             else:
                 ends[n] += 1
-                ended[(n, pid)] = at
+                ended[(n, pid)] = when
     fenced = lost = 0
     for err in log_dir.glob("*.err"):
         text = err.read_text(errors="replace")

@@ -69,7 +69,7 @@ def test_sqlite_other_bad_rows_are_moved_aside(
     path = tmp_path / "jobs.db"
     queue, ids = _queue_with_ten(SQLiteBackend(path))
     with sqlite3.connect(path) as conn:
-        conn.execute(f"UPDATE jobs SET {column} = ? WHERE id = ?", (value, ids[3]))  # noqa: S608
+        conn.execute(f"UPDATE jobs SET {column} = ? WHERE id = ?", (value, ids[3]))
     # listing meets the bad row first: it is moved aside and the listing goes on
     listed = queue.jobs(JobState.QUEUED)
     assert [r.id for r in listed] == [i for i in ids if i != ids[3]] or column == "state"

@@ -139,7 +139,7 @@ def _version_one_file(path: Path) -> None:
         conn.execute("CREATE INDEX jobs_ready ON jobs (queue, priority DESC, seq)")
         row = ["a", "t", "default", "queued", "{}", 0, 1, 0, 3, 0, 5, None, 1.0, 1.0]
         row += [None, None, None, 0, None, None, None, None, None, None, "{}", 86400.0, 0, None]
-        conn.execute(f"INSERT INTO jobs VALUES ({', '.join('?' * len(row))})", row)  # noqa: S608
+        conn.execute(f"INSERT INTO jobs VALUES ({', '.join('?' * len(row))})", row)
 
 
 def test_a_version_one_file_is_migrated_on_open(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import (
     ConfigurationError,
     InvalidArgumentsError,
-    PayloadTooLargeError,
     JobFailedError,
     JobNotFoundError,
+    PayloadTooLargeError,
     ResultTimeoutError,
 )
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-import logging
 import json
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from bricolage.jobs import _lua
-from bricolage.jobs._backend import Renewal
+from bricolage.jobs._backend import AsyncBackend, Renewal
 from bricolage.jobs._model import (
     CorruptRecord,
     JobRecord,
@@ -42,9 +42,7 @@ _T = TypeVar("_T")
 
 logger = logging.getLogger("bricolage.jobs.redis")
 
-_MISSING_REDIS = (
-    'the Redis backend needs redis-py: pip install "bricolage-jobs[redis]"'
-)
+_MISSING_REDIS = 'the Redis backend needs redis-py: pip install "bricolage-jobs[redis]"'
 
 
 def _redis_module() -> Any:
@@ -78,13 +76,16 @@ def _wrap(method: Callable[_P, _T]) -> Callable[_P, _T]:
     return call
 
 
-def _awrap(method: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[_T]]:
+def _awrap(
+    method: Callable[_P, Coroutine[Any, Any, _T]],
+) -> Callable[_P, Coroutine[Any, Any, _T]]:
     @functools.wraps(method)
     async def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         with _translated():
             return await method(*args, **kwargs)
 
     return call
+
 
 __all__ = ["RedisBackend"]
 
@@ -486,7 +487,9 @@ class RedisBackend:
             record = parse_record([x for pair in found.items() for x in pair])
         except CorruptJobError as exc:
             self._move_aside(job_id, str(exc), now)
-            raise CorruptJobError(f"job {job_id!r} is corrupt and was moved aside: {exc}") from None
+            raise CorruptJobError(
+                f"job {job_id!r} is corrupt and was moved aside: {exc}"
+            ) from None
         return record
 
     def _check_corrupt(self, job_id: str, reason: object) -> None:
@@ -683,7 +686,7 @@ class RedisBackend:
 
     # -- asyncio ----------------------------------------------------------------------
 
-    def asyncio_backend(self) -> RedisBackend | None:
+    def asyncio_backend(self) -> AsyncBackend | None:
         """Itself when its asyncio methods can run here (built from a URL, on asyncio)."""
         if self._url is None:
             return None

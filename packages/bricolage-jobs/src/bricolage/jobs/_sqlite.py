@@ -27,10 +27,10 @@ from bricolage.jobs._states import Event, JobState
 from bricolage.jobs.errors import (
     ConfigurationError,
     CorruptJobError,
-    StoreVersionError,
     IllegalTransitionError,
     JobNotFoundError,
     LeaseLostError,
+    StoreVersionError,
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteBackend"]
@@ -73,12 +73,16 @@ _SCHEMA_1 = [
     cancel_requested INTEGER NOT NULL,
     expires_at REAL
 )""",
-    "CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due_at) "
-    "WHERE state IN ('scheduled', 'retrying')",
+    (
+        "CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due_at) "
+        "WHERE state IN ('scheduled', 'retrying')"
+    ),
     "CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (lease_expires_at) WHERE state = 'running'",
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, finished_at)",
-    "CREATE INDEX IF NOT EXISTS jobs_idem ON jobs (idempotency_key) "
-    "WHERE idempotency_key IS NOT NULL",
+    (
+        "CREATE INDEX IF NOT EXISTS jobs_idem ON jobs (idempotency_key) "
+        "WHERE idempotency_key IS NOT NULL"
+    ),
     "CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS buckets (queue TEXT PRIMARY KEY, tokens REAL, updated REAL)",
@@ -92,8 +96,10 @@ _MIGRATE_TO_2 = [
     "ALTER TABLE jobs ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE jobs ADD COLUMN isolated INTEGER NOT NULL DEFAULT 0",
     "DROP INDEX IF EXISTS jobs_ready",
-    "CREATE INDEX jobs_ready ON jobs (queue, priority DESC, seq) "
-    "WHERE state = 'queued' AND suspect = 0",
+    (
+        "CREATE INDEX jobs_ready ON jobs (queue, priority DESC, seq) "
+        "WHERE state = 'queued' AND suspect = 0"
+    ),
     "CREATE INDEX jobs_suspect ON jobs (queue, seq) WHERE state = 'queued' AND suspect = 1",
     "CREATE INDEX jobs_listing ON jobs (state, due_at, seq)",
     """CREATE TABLE corrupt (
@@ -102,8 +108,10 @@ _MIGRATE_TO_2 = [
     """CREATE TABLE tally (
     queue TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (queue, state)
 ) WITHOUT ROWID""",
-    "INSERT INTO tally (queue, state, n) SELECT queue, state, COUNT(*) FROM jobs "
-    "GROUP BY queue, state",
+    (
+        "INSERT INTO tally (queue, state, n) SELECT queue, state, COUNT(*) FROM jobs "
+        "GROUP BY queue, state"
+    ),
     """CREATE TRIGGER jobs_tally_insert AFTER INSERT ON jobs BEGIN
     INSERT INTO tally (queue, state, n) VALUES (new.queue, new.state, 1)
         ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
@@ -293,7 +301,7 @@ class SQLiteBackend:
             if version < 1:
                 for statement in _SCHEMA_1:
                     cur.execute(statement)
-            if version < 2:  # noqa: PLR2004 - the schema version, spelled out
+            if version < 2:
                 for statement in _MIGRATE_TO_2:
                     cur.execute(statement)
             if version != SCHEMA_VERSION:
@@ -597,7 +605,9 @@ class SQLiteBackend:
         except CorruptJobError as exc:
             with self._tx() as cur:
                 self._move_aside(cur, row, str(exc), now)
-            raise CorruptJobError(f"job {job_id!r} is corrupt and was moved aside: {exc}") from None
+            raise CorruptJobError(
+                f"job {job_id!r} is corrupt and was moved aside: {exc}"
+            ) from None
         expires = record.expires_at
         return None if expires is not None and expires <= now else record
 
@@ -691,9 +701,7 @@ class SQLiteBackend:
         expired but are not swept yet (an index range): no pass over the job rows.
         """
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT queue, state, n FROM tally WHERE n != 0"
-            ).fetchall()
+            rows = self._conn.execute("SELECT queue, state, n FROM tally WHERE n != 0").fetchall()
             stale = self._conn.execute(
                 "SELECT queue, state, COUNT(*) FROM jobs WHERE expires_at <= ? "
                 "GROUP BY queue, state",
@@ -763,7 +771,7 @@ class SQLiteBackend:
 
     def asyncio_backend(self) -> None:
         """None: SQLite calls run in worker threads; see :meth:`Backend.asyncio_backend`."""
-        return None
+        return
 
     def close(self) -> None:
         """Close the connection; safe to call twice."""

@@ -449,9 +449,9 @@ class Worker:
         except Exception:
             logger.exception("worker %s: renewing %d leases failed", self.name, len(held))
             return
-        for job_id, running in self._running.items():
+        for job_id, renewed in self._running.items():
             if job_id not in renewal.lost:
-                running.lease_until = now + self.lease.duration
+                renewed.lease_until = now + self.lease.duration
         for job_id in renewal.lost:
             running = self._running.get(job_id)
             if running is not None:
