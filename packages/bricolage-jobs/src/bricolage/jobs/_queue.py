@@ -15,7 +15,7 @@ import attrs
 from bricolage.jobs._backend import AsyncBackend, Backend
 from bricolage.jobs._context import JobMiddleware
 from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, QueueStats, new_job_id
-from bricolage.jobs._registry import JobFunction, JobRegistry
+from bricolage.jobs._registry import JobFunction, JobRegistry, _Register
 from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import (
     ConfigurationError,
@@ -124,9 +124,9 @@ class JobHandle(Generic[_R]):
     """
 
     def __init__(self, queue: Queue, record: JobRecord, job: JobFunction[Any, _R] | None) -> None:
-        self.queue = queue
-        self.id = record.id
-        self.record = record
+        self.queue: Queue = queue
+        self.id: str = record.id
+        self.record: JobRecord = record
         self._job = job
 
     def __repr__(self) -> str:
@@ -223,12 +223,12 @@ class Queue:
     ) -> None:
         if max_payload < 1:
             raise ConfigurationError(f"max_payload must be >= 1 byte, got {max_payload!r}")
-        self.max_payload = max_payload
-        self.backend = open_backend(backend) if isinstance(backend, str) else backend
-        self.registry = registry if registry is not None else JobRegistry()
-        self.middleware = tuple(middleware)
-        self.clock = clock
-        self.job = self.registry.job
+        self.max_payload: int = max_payload
+        self.backend: Backend = open_backend(backend) if isinstance(backend, str) else backend
+        self.registry: JobRegistry = registry if registry is not None else JobRegistry()
+        self.middleware: tuple[JobMiddleware, ...] = tuple(middleware)
+        self.clock: Callable[[], float] = clock
+        self.job: _Register = self.registry.job
 
     def __repr__(self) -> str:
         return f"Queue({self.backend!r})"
@@ -385,7 +385,7 @@ class AsyncQueue:
     """
 
     def __init__(self, queue: Queue) -> None:
-        self.queue = queue
+        self.queue: Queue = queue
 
     async def __aenter__(self) -> AsyncQueue:
         return self

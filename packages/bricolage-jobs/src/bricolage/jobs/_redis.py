@@ -206,7 +206,7 @@ class RedisBackend:
             self._owns = False
         # asyncio clients by (event loop, use): the calls of AsyncQueue, a worker's waits
         self._async: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
-        self.prefix = "{" + namespace + "}"
+        self.prefix: str = "{" + namespace + "}"
         c = self._client
         self._enqueue = c.register_script(_lua.ENQUEUE)
         self._claim = c.register_script(_lua.CLAIM)

@@ -6,7 +6,7 @@ import datetime as dt
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 import attrs
 import pydantic
@@ -100,18 +100,18 @@ class JobFunction(Generic[_P, _R]):
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"job {name!r}: {fn!r} is not a function")
-        self.fn = fn
-        self.coerce = coerce
-        self.name = name
-        self.queue = queue
-        self.priority = priority
-        self.retry = retry
-        self.timeout = timeout
-        self.result_ttl = result_ttl
-        self.max_deliveries = max_deliveries
-        self.enqueue_options = enqueue_options or EnqueueOptions()
-        self.is_async = inspect.iscoroutinefunction(fn)
-        self.signature = inspect.signature(fn)
+        self.fn: Callable[_P, _R] | Callable[_P, Awaitable[_R]] = fn
+        self.coerce: bool = coerce
+        self.name: str = name
+        self.queue: str = queue
+        self.priority: int = priority
+        self.retry: RetryPolicy = retry
+        self.timeout: float | None = timeout
+        self.result_ttl: float = result_ttl
+        self.max_deliveries: int = max_deliveries
+        self.enqueue_options: EnqueueOptions = enqueue_options or EnqueueOptions()
+        self.is_async: bool = inspect.iscoroutinefunction(fn)
+        self.signature: inspect.Signature = inspect.signature(fn)
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
         try:
@@ -401,9 +401,36 @@ class JobRegistry:
         return _Decorator(register)
 
 
+class _Register(Protocol):
+    """The type of ``JobRegistry.job`` (and ``Queue.job``): bare, or with options."""
+
+    @overload
+    def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> JobFunction[_P, _R]: ...
+    @overload
+    def __call__(self, fn: Callable[_P, _R], /) -> JobFunction[_P, _R]: ...
+    @overload
+    def __call__(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        priority: int = 0,
+        max_attempts: int | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        result_ttl: float = 86400.0,
+        max_deliveries: int = 5,
+        coerce: bool = False,
+    ) -> _Decorator: ...
+
+
 class _Decorator:
+    """Registers the function it decorates, with the options given to ``job(...)``."""
+
     def __init__(self, register: Callable[[Callable[..., Any]], JobFunction[Any, Any]]) -> None:
-        self._register = register
+        self._register: Callable[[Callable[..., Any]], JobFunction[Any, Any]] = register
 
     @overload
     def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> JobFunction[_P, _R]: ...

@@ -250,7 +250,7 @@ class SQLiteBackend:
         busy_timeout: float = 30.0,
         poll_interval: float = 0.005,
     ) -> None:
-        self.path = str(path)
+        self.path: str = str(path)
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():

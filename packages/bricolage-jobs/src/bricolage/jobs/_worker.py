@@ -179,20 +179,22 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError(f"concurrency must be >= 1, got {concurrency!r}")
-        self.queue = queue
-        self.queues = tuple(queues or queue.registry.queues or ("default",))
-        self.concurrency = concurrency
-        self.threads = threads or concurrency
-        self.lease = lease or LeasePolicy()
-        self.rate_limits = dict(rate_limits or {})
-        self.grace = grace
-        self.poll_interval = poll_interval
-        self.burst = burst
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.clock = clock
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
-        self.counters = WorkerCounters()
-        self.scheduler = Scheduler(queue, schedules, clock=clock) if schedules else None
+        self.queue: Queue = queue
+        self.queues: tuple[str, ...] = tuple(queues or queue.registry.queues or ("default",))
+        self.concurrency: int = concurrency
+        self.threads: int = threads or concurrency
+        self.lease: LeasePolicy = lease or LeasePolicy()
+        self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
+        self.grace: float = grace
+        self.poll_interval: float = poll_interval
+        self.burst: bool = burst
+        self.name: str = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.clock: Callable[[], float] = clock
+        self.rng: random.Random = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.counters: WorkerCounters = WorkerCounters()
+        self.scheduler: Scheduler | None = (
+            Scheduler(queue, schedules, clock=clock) if schedules else None
+        )
         self._running: dict[str, _Running] = {}
         # finished jobs whose report is not stored yet: their leases are still renewed
         self._reporting: dict[str, _Running] = {}

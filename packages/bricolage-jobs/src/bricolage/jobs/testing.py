@@ -77,9 +77,9 @@ class RedisServer:
 
         redis = _redis_module()
         self._folder = tempfile.TemporaryDirectory(prefix="bricolage-redis-")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        self.port: int = free_port()
+        self.url: str = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 - a fixed argument list
             [
                 found,
                 "--port",
