@@ -10,6 +10,8 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import attrs
+
 from bricolage.jobs import _lua
 from bricolage.jobs._backend import AsyncBackend, Renewal
 from bricolage.jobs._model import (
@@ -110,6 +112,7 @@ _REQUIRED = frozenset(
     | {"max_deliveries", "token"}
 )
 _FLAGS = frozenset({"cancel_requested", "suspect", "isolated"})
+_RECORD_FIELDS = frozenset(a.name for a in attrs.fields(JobRecord))
 _OPTIONAL = [
     "timeout",
     "started_at",
@@ -160,9 +163,8 @@ def parse_record(flat: Sequence[object]) -> JobRecord:
     values["meta"] = meta
     for flag in _FLAGS:
         values[flag] = raw.get(flag) == "1"
-    known = {a.name for a in JobRecord.__attrs_attrs__}
     try:
-        return JobRecord(**{k: v for k, v in values.items() if k in known})
+        return JobRecord(**{k: v for k, v in values.items() if k in _RECORD_FIELDS})
     except (TypeError, ValueError) as exc:  # pragma: no cover - the checks above cover it
         raise CorruptJobError(str(exc)) from None
 

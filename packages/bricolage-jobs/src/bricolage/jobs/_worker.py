@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -236,7 +237,7 @@ class Worker:
         self,
         *,
         handle_signals: bool = False,
-        task_status: Any = anyio.TASK_STATUS_IGNORED,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve in the current event loop until :meth:`stop` (or idle, with ``burst``).
 
@@ -255,7 +256,7 @@ class Worker:
                 self._native = None
         logger.info("worker %s stopped: %s", self.name, self.counters)
 
-    async def _serve(self, handle_signals: bool, task_status: Any) -> None:
+    async def _serve(self, handle_signals: bool, task_status: anyio.abc.TaskStatus[None]) -> None:
         async with anyio.create_task_group() as tg:
             renew_scope = anyio.CancelScope()
             tg.start_soon(self._renew_loop, renew_scope)
@@ -653,7 +654,7 @@ class Worker:
         setattr(self.counters, field, getattr(self.counters, field) + 1)
 
 
-def _reset(token: Any) -> None:
+def _reset(token: contextvars.Token[JobContext]) -> None:
     from bricolage.jobs._context import _current
 
     _current.reset(token)
