@@ -530,45 +530,43 @@ class RedisBackend:
             next_state(JobState(_text(reply[1])), Event.CANCEL)
         return parse_record(reply[1])
 
-    def _indexes(self, state: JobState) -> list[tuple[str, bool, str]]:
-        """The sorted sets that hold ``state``: (key, newest first, lowest score)."""
+    def _indexes(self, state: JobState) -> list[tuple[str, bool]]:
+        """The sorted sets that hold ``state``, in listing order: (key, newest first)."""
         if state is JobState.QUEUED:
-            out: list[tuple[str, bool, str]] = []
+            out: list[tuple[str, bool]] = []
             for queue in sorted(_text(q) for q in self._client.smembers(self._key("queues"))):
-                out.append((self._key("suspect", queue), False, "-inf"))
-                out.append((self._key("ready", queue), False, "-inf"))
+                out.append((self._key("suspect", queue), False))
+                out.append((self._key("ready", queue), False))
             return out
         if state in (JobState.SCHEDULED, JobState.RETRYING, JobState.RUNNING):
-            return [(self._key(state.value), False, "-inf")]
+            return [(self._key(state.value), False)]
         if state is JobState.DEAD:
-            return [(self._key("dead"), True, "-inf")]
+            return [(self._key("dead"), True)]
         # finished jobs, scored by the time their result expires
-        return [(self._key("done", state.value), False, "-inf")]
+        return [(self._key("done", state.value), False)]
 
     @_wrap
     def list_jobs(self, state: JobState, limit: int = 100, offset: int = 0) -> list[JobRecord]:
         """Jobs in ``state``; see :meth:`Backend.list_jobs`.
 
-        Paginated in Redis (``ZRANGE … LIMIT`` on the state's sorted set): a page costs
-        what it returns, plus one ``ZCARD`` per set skipped whole.
+        Paginated in Redis by rank (``ZRANGE start stop`` on the state's sorted set,
+        ``O(log n)`` to find the page): a page costs what it returns, plus one ``ZCARD``
+        per set skipped whole.
         """
         ids: list[str] = []
         skip = offset
-        for key, newest_first, low in self._indexes(state):
+        for key, newest_first in self._indexes(state):
             want = limit - len(ids)
             if want <= 0:
                 break
             if skip > 0:
-                size = int(self._client.zcount(key, low, "+inf"))
+                size = int(self._client.zcard(key))
                 if skip >= size:
                     skip -= size
                     continue
-            if newest_first:
-                got = self._client.zrevrangebyscore(key, "+inf", low, start=skip, num=want)
-            else:
-                got = self._client.zrangebyscore(key, low, "+inf", start=skip, num=want)
+            read = self._client.zrevrange if newest_first else self._client.zrange
+            ids += [_text(i) for i in read(key, skip, skip + want - 1)]
             skip = 0
-            ids += [_text(i) for i in got]
         if not ids:
             return []
         pipe = self._client.pipeline(transaction=False)
