@@ -125,6 +125,7 @@ _OPTIONAL = [
     "progress",
     "idempotency_key",
 ]
+_ABSENT: dict[str, object] = dict.fromkeys(_OPTIONAL)
 
 
 def _text(value: object) -> str:
@@ -134,39 +135,41 @@ def _text(value: object) -> str:
 def parse_record(flat: Sequence[object]) -> JobRecord:
     """Build a record from a flat ``HGETALL`` reply; ``CorruptJobError`` says what is wrong."""
     raw = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-    missing = sorted(_REQUIRED - raw.keys())
-    if missing:
-        raise CorruptJobError(f"the job record lacks {', '.join(missing)}")
-    values: dict[str, Any] = dict.fromkeys(_OPTIONAL)
-    for name, text in raw.items():
-        try:
+    if not raw.keys() >= _REQUIRED:
+        missing = ", ".join(sorted(_REQUIRED - raw.keys()))
+        raise CorruptJobError(f"the job record lacks {missing}")
+    values: dict[str, Any] = dict(_ABSENT)
+    name = ""
+    try:
+        for name, text in raw.items():
             if name in _FLOATS:
                 values[name] = float(text)
             elif name in _INTS:
                 values[name] = int(text)
-            elif name not in _FLAGS:
+            elif name in _FLAGS:
+                values[name] = text == "1"
+            elif name in _RECORD_FIELDS:
                 values[name] = text
-        except ValueError:
-            raise CorruptJobError(f"{name} is not a number: {text!r}") from None
+    except ValueError:
+        raise CorruptJobError(f"{name} is not a number: {raw[name]!r}") from None
     try:
         values["state"] = JobState(raw["state"])
     except ValueError:
         raise CorruptJobError(f"unknown state {raw['state']!r}") from None
-    try:
-        meta = json.loads(raw["meta"])
-    except ValueError as exc:
-        raise CorruptJobError(f"meta is not JSON ({exc}): {raw['meta']!r}") from None
-    if not isinstance(meta, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
-    ):
-        raise CorruptJobError(f"meta is not an object of strings: {raw['meta']!r}")
-    values["meta"] = meta
-    for flag in _FLAGS:
-        values[flag] = raw.get(flag) == "1"
-    try:
-        return JobRecord(**{k: v for k, v in values.items() if k in _RECORD_FIELDS})
-    except (TypeError, ValueError) as exc:  # pragma: no cover - the checks above cover it
-        raise CorruptJobError(str(exc)) from None
+    text = raw["meta"]
+    if text == "{}":
+        values["meta"] = {}
+    else:
+        try:
+            meta = json.loads(text)
+        except ValueError as exc:
+            raise CorruptJobError(f"meta is not JSON ({exc}): {text!r}") from None
+        if not isinstance(meta, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+        ):
+            raise CorruptJobError(f"meta is not an object of strings: {text!r}")
+        values["meta"] = meta
+    return JobRecord(**values)
 
 
 def _num(value: float) -> str:
