@@ -104,8 +104,9 @@ def test_success_stores_result_and_expires(backend: Backend) -> None:
 def test_fencing_rejects_a_stale_token(backend: Backend) -> None:
     backend.enqueue([job("a")], 0.0)
     [first] = backend.claim(["default"], "w1", 1, 10.0, 0.0)
-    # the lease runs out; another worker gets the job with a newer token
-    [second] = backend.claim(["default"], "w2", 1, 10.0, 10.0)
+    # the lease runs out; another worker gets the job (alone: it is a suspect now)
+    assert backend.claim(["default"], "w2", 1, 10.0, 10.0) == []
+    [second] = backend.claim(["default"], "w2", 1, 10.0, 10.0, alone=True)
     assert second.id == "a"
     assert second.token > first.token
     assert second.deliveries == 2
@@ -126,7 +127,7 @@ def test_renew_keeps_the_lease_and_reports_lost_and_cancel(backend: Backend) -> 
     assert renewal.lost == {"b"}
     assert renewal.cancel == frozenset()
     # a survives past its first expiry because it was renewed; b does not
-    again = backend.claim(["default"], "w2", 5, 10.0, 12.0)
+    again = backend.claim(["default"], "w2", 5, 10.0, 12.0, alone=True)
     assert [r.id for r in again] == ["b"]
     got = backend.get("a", 12.0)
     assert got is not None
@@ -198,15 +199,47 @@ def test_failed_jobs_can_be_requeued(backend: Backend) -> None:
 
 def test_lease_expiry_buries_a_poison_job(backend: Backend) -> None:
     backend.enqueue([job("poison", max_deliveries=2)], 0.0)
-    backend.claim(["default"], "w", 1, 1.0, 0.0)
-    [second] = backend.claim(["default"], "w", 1, 1.0, 1.0)
+    backend.claim(["default"], "w", 1, 1.0, 0.0, alone=True)
+    [second] = backend.claim(["default"], "w", 1, 1.0, 1.0, alone=True)
     assert second.deliveries == 2
-    assert backend.claim(["default"], "w", 1, 1.0, 2.0) == []
+    assert second.crashes == 1
+    assert backend.claim(["default"], "w", 1, 1.0, 2.0, alone=True) == []
     got = backend.get("poison", 2.0)
     assert got is not None
     assert got.state is JobState.DEAD
+    assert got.crashes == 2
     assert got.error is not None
-    assert "lease expired 2 times" in got.error
+    assert "lost 2 times while the job ran alone" in got.error
+
+
+def test_co_victims_are_not_charged_and_run_alone(backend: Backend) -> None:
+    """Jobs whose worker died beside a poison job are suspects: never charged for it."""
+    backend.enqueue([job(f"j{i}", max_deliveries=1) for i in range(4)], 0.0)
+    held = backend.claim(["default"], "w1", 4, 1.0, 0.0, alone=True)
+    assert [r.isolated for r in held] == [False] * 4
+    # w1 dies: all four leases run out together; none is charged
+    assert backend.claim(["default"], "w2", 4, 1.0, 1.0) == []  # w2 holds jobs: nothing
+    stats = backend.stats(1.0)
+    assert stats.counts["default"] == {"queued": 4}
+    for i in range(4):
+        [alone] = backend.claim(["default"], "w2", 4, 1.0, 1.0 + i, alone=True)
+        assert (alone.id, alone.isolated, alone.suspect, alone.crashes) == (f"j{i}", True, True, 0)
+        if i == 0:
+            continue  # j0 is the poison job: it kills w2 too; its lease runs out
+        done = backend.finish(alone.id, alone.token, Outcome(Event.SUCCEED), 1.5 + i)
+        assert (done.state, done.suspect, done.crashes) == (JobState.SUCCEEDED, False, 0)
+    # j0 ran alone when its worker was lost: charged, and buried (max_deliveries=1)
+    assert backend.claim(["default"], "w3", 4, 1.0, 9.0, alone=True) == []
+    dead = backend.list_jobs(JobState.DEAD)
+    assert [(r.id, r.crashes) for r in dead] == [("j0", 1)]
+
+
+def test_a_worker_taking_one_job_at_a_time_runs_it_alone(backend: Backend) -> None:
+    backend.enqueue([job("a"), job("b")], 0.0)
+    [one] = backend.claim(["default"], "w", 1, 30.0, 0.0, alone=True)
+    assert one.isolated
+    [two] = backend.claim(["default"], "w", 1, 30.0, 0.0)
+    assert not two.isolated
 
 
 def test_release_gives_the_delivery_back(backend: Backend) -> None:

@@ -39,6 +39,9 @@ class ModelJob:
     token: int = 0
     lease_until: float = 0.0
     cancel_requested: bool = False
+    crashes: int = 0
+    suspect: bool = False
+    isolated: bool = False
 
 
 class QueueModel(RuleBasedStateMachine):
@@ -86,23 +89,32 @@ class QueueModel(RuleBasedStateMachine):
     def _model_maintain(self) -> None:
         for job in self.jobs.values():
             if job.state is JobState.RUNNING and job.lease_until <= self.now:
-                if job.deliveries >= job.max_deliveries:
+                # poison isolation: only a job that ran alone is charged its worker's loss
+                job.crashes += job.isolated
+                job.suspect = True
+                job.isolated = False
+                if job.crashes >= job.max_deliveries:
                     job.state = JobState.DEAD
                 else:
                     job.state = JobState.QUEUED
             if job.state in (JobState.SCHEDULED, JobState.RETRYING) and job.due <= self.now:
                 job.state = JobState.QUEUED
 
-    @rule(n=st.integers(1, 3))
-    def claim(self, n: int) -> None:
+    @rule(n=st.integers(1, 3), alone=st.booleans())
+    def claim(self, n: int, alone: bool) -> None:
         self._model_maintain()
-        ready = sorted(
-            (j for j in self.jobs.items() if j[1].state is JobState.QUEUED),
-            key=lambda item: (-item[1].priority, item[1].seq),
-        )
-        expected = [job_id for job_id, _ in ready[:n]]
-        got = self.backend.claim(["q"], "w", n, LEASE, self.now)
+        queued = [j for j in self.jobs.items() if j[1].state is JobState.QUEUED]
+        suspects = sorted((j for j in queued if j[1].suspect), key=lambda item: item[1].seq)
+        if suspects:
+            expected = [suspects[0][0]] if alone else []
+            isolated = True
+        else:
+            ready = sorted(queued, key=lambda item: (-item[1].priority, item[1].seq))
+            expected = [job_id for job_id, _ in ready[:n]]
+            isolated = alone and n == 1
+        got = self.backend.claim(["q"], "w", n, LEASE, self.now, alone=alone)
         assert [r.id for r in got] == expected
+        assert all(r.isolated is isolated for r in got)
         for record in got:
             job = self.jobs[record.id]
             if job.token:
@@ -111,6 +123,7 @@ class QueueModel(RuleBasedStateMachine):
             job.deliveries += 1
             job.token = record.token
             job.lease_until = self.now + LEASE
+            job.isolated = isolated
             assert record.deliveries == job.deliveries
 
     def _running(self) -> list[str]:
@@ -133,9 +146,12 @@ class QueueModel(RuleBasedStateMachine):
             pass
         record = self.backend.finish(job_id, job.token, outcome, self.now)
         job.state = next_state_for(event)
+        job.isolated = False
         if event is Event.RELEASE:
             job.deliveries -= 1
             job.cancel_requested = False
+        else:
+            job.suspect = False
         if event is Event.RETRY:
             job.due = self.now + 2.0
         assert record.state is job.state
@@ -186,6 +202,8 @@ class QueueModel(RuleBasedStateMachine):
         job.state = JobState.QUEUED
         job.deliveries = 0
         job.cancel_requested = False
+        job.crashes = 0
+        job.suspect = False
         job.seq = self._next_seq()
 
     @rule()
@@ -203,6 +221,7 @@ class QueueModel(RuleBasedStateMachine):
             assert record is not None, job_id
             assert record.state is job.state, (job_id, record.state, job.state)
             assert record.cancel_requested == job.cancel_requested
+            assert (record.crashes, record.suspect) == (job.crashes, job.suspect), job_id
         stats = self.backend.stats(self.now).counts.get("q", {})
         counted: dict[str, int] = {}
         for job in self.jobs.values():

@@ -234,7 +234,7 @@ async def test_a_late_report_is_fenced(backend: Backend, anyio_backend: str) -> 
             await anyio.sleep(0.01)
             if handle.status().state is JobState.RUNNING:
                 break
-        [stolen] = backend.claim(["default"], "thief", 1, 30.0, time.time())
+        [stolen] = backend.claim(["default"], "thief", 1, 30.0, time.time(), alone=True)
         assert stolen.id == handle.id
         assert stolen.deliveries == 2
         for _ in range(200):

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
-from bricolage.jobs._backend import Backend, Renewal
+from bricolage.jobs._backend import AsyncBackend, Backend, Renewal
 from bricolage.jobs._context import JobContext, JobMiddleware, current_job
 from bricolage.jobs._cron import Cron
-from bricolage.jobs._model import JobRecord, NewJob, Outcome, QueueStats
+from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, Outcome, QueueStats
 from bricolage.jobs._policy import LeasePolicy, RateLimit, RetryPolicy
 from bricolage.jobs._queue import AsyncQueue, Call, JobHandle, Queue, open_backend
 from bricolage.jobs._redis import RedisBackend
@@ -33,25 +33,36 @@ from bricolage.jobs._sqlite import SQLiteBackend
 from bricolage.jobs._states import Event, JobState
 from bricolage.jobs._worker import Worker, WorkerCounters
 from bricolage.jobs.errors import (
+    BackendConnectionError,
+    BackendTimeoutError,
     ConfigurationError,
+    CorruptJobError,
     IllegalTransitionError,
     InvalidArgumentsError,
     JobFailedError,
     JobNotFoundError,
     JobsError,
     LeaseLostError,
+    MissingExtraError,
+    PayloadTooLargeError,
     PermanentError,
     ResultTimeoutError,
+    StoreVersionError,
     UnknownJobError,
 )
 
 __version__ = _version("bricolage-jobs")
 
 __all__ = [
+    "AsyncBackend",
     "AsyncQueue",
     "Backend",
+    "BackendConnectionError",
+    "BackendTimeoutError",
     "Call",
     "ConfigurationError",
+    "CorruptJobError",
+    "CorruptRecord",
     "Cron",
     "EnqueueOptions",
     "Event",
@@ -69,8 +80,10 @@ __all__ = [
     "JobsError",
     "LeaseLostError",
     "LeasePolicy",
+    "MissingExtraError",
     "NewJob",
     "Outcome",
+    "PayloadTooLargeError",
     "PermanentError",
     "Queue",
     "QueueStats",
@@ -82,6 +95,7 @@ __all__ = [
     "SQLiteBackend",
     "Schedule",
     "Scheduler",
+    "StoreVersionError",
     "UnknownJobError",
     "Worker",
     "WorkerCounters",

@@ -7,12 +7,12 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from bricolage.jobs._model import JobRecord, NewJob, Outcome, QueueStats
+from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, Outcome, QueueStats
 from bricolage.jobs._policy import RateLimit
 from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import LeaseLostError
 
-__all__ = ["Backend", "Renewal"]
+__all__ = ["AsyncBackend", "Backend", "Renewal"]
 
 
 @attrs.frozen(slots=True)
@@ -51,11 +51,33 @@ class Backend(Protocol):
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
     ) -> list[JobRecord]:
         """Expire lost leases, promote due jobs, then lease up to ``limit`` queued jobs.
 
         Queues are served in the order given; within a queue by priority, then FIFO.
+        Poison isolation: a job whose worker was lost is a *suspect*. While suspects
+        wait on the given queues, a claim without ``alone`` gets nothing; a claim with
+        ``alone`` (the worker holds no job and takes no other while this one runs) gets
+        one suspect, marked ``isolated``. A job whose lease runs out while ``isolated``
+        is charged a crash; only ``max_deliveries`` crashes bury it.
         """
+        ...
+
+    def wait_and_claim(
+        self,
+        timeout: float,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
+    ) -> list[JobRecord]:
+        """:meth:`wait` up to ``timeout`` seconds, then :meth:`claim` (at once if 0)."""
         ...
 
     def renew(
@@ -94,6 +116,10 @@ class Backend(Protocol):
         """Jobs in ``state``, oldest first (dead jobs: most recently buried first)."""
         ...
 
+    def corrupt(self, limit: int = 100, offset: int = 0) -> list[CorruptRecord]:
+        """Jobs moved aside because their stored record could not be read, newest first."""
+        ...
+
     def requeue(self, job_ids: Sequence[str] | None, now: float) -> int:
         """Put dead (or failed) jobs back on their queue; None means every dead job."""
         ...
@@ -120,4 +146,79 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def asyncio_backend(self) -> AsyncBackend | None:
+        """The asyncio face of this backend for the running event loop, or None.
+
+        None when the backend has none or no asyncio loop runs here; callers then run
+        the sync methods in a worker thread.
+        """
+        ...
+
+
+class AsyncBackend(Protocol):
+    """The asyncio methods a backend may offer: no thread hop between event loop and store.
+
+    Reached through :meth:`Backend.asyncio_backend`; :class:`~bricolage.jobs.RedisBackend`
+    built from a URL offers them (on redis-py's asyncio client).
+
+    >>> from bricolage.jobs import SQLiteBackend
+    >>> SQLiteBackend(":memory:").asyncio_backend() is None
+    True
+    """
+
+    async def aenqueue(self, jobs: Sequence[NewJob], now: float) -> list[JobRecord]:
+        """:meth:`Backend.enqueue` on the event loop."""
+        ...
+
+    async def aclaim(
+        self,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
+    ) -> tuple[list[JobRecord], float | None]:
+        """:meth:`Backend.claim`, with :meth:`Backend.next_wakeup` in the same round trip."""
+        ...
+
+    async def await_and_claim(
+        self,
+        timeout: float,
+        queues: Sequence[str],
+        worker: str,
+        limit: int,
+        lease: float,
+        now: float,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
+    ) -> list[JobRecord]:
+        """:meth:`Backend.wait_and_claim` on the event loop."""
+        ...
+
+    async def afinish_many(
+        self, reports: Sequence[tuple[str, int, Outcome]], now: float
+    ) -> list[LeaseLostError | None]:
+        """:meth:`Backend.finish_many` on the event loop."""
+        ...
+
+    async def aget(self, job_id: str, now: float) -> JobRecord | None:
+        """:meth:`Backend.get` on the event loop."""
+        ...
+
+    async def acancel(self, job_id: str, now: float) -> JobRecord:
+        """:meth:`Backend.cancel` on the event loop."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection the ``a*`` calls opened on this event loop."""
+        ...
+
+    async def aclose_worker_connection(self) -> None:
+        """Close the connection a worker's calls opened on this event loop."""
         ...

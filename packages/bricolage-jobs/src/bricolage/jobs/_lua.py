@@ -8,6 +8,7 @@ the namespace so that cluster clients route the call.
 from __future__ import annotations
 
 __all__ = [
+    "ASIDE",
     "CANCEL",
     "CLAIM",
     "ENQUEUE",
@@ -23,9 +24,49 @@ _COMMON = r"""
 local p = ARGV[1]
 local function f(x) return string.format('%.6f', x) end
 local function jobkey(id) return p .. ':job:' .. id end
+local STATES = {queued = 1, scheduled = 1, running = 1, succeeded = 1, failed = 1,
+  retrying = 1, dead = 1, cancelled = 1}
 local function score(key)
   local v = redis.call('HMGET', key, 'priority', 'seq')
   return (100 - tonumber(v[1])) * 1e12 + tonumber(v[2])
+end
+-- Why the job hash at KEY cannot be used, or nil when it can.
+local function unreadable(key)
+  local v = redis.call('HMGET', key, 'state', 'queue', 'priority', 'seq', 'deliveries',
+    'max_deliveries', 'attempts', 'max_attempts', 'token', 'due_at', 'enqueued_at')
+  if not v[1] then return 'the job record is missing (its hash was deleted)' end
+  if not STATES[v[1]] then return 'unknown state ' .. string.format('%q', v[1]) end
+  if not v[2] then return 'the job record has no queue' end
+  local names = {'priority', 'seq', 'deliveries', 'max_deliveries', 'attempts',
+    'max_attempts', 'token', 'due_at', 'enqueued_at'}
+  for i, name in ipairs(names) do
+    local x = v[i + 2]
+    if x == false or tonumber(x) == nil then
+      return name .. ' is not a number: ' .. string.format('%q', tostring(x))
+    end
+  end
+  return nil
+end
+-- Move an unreadable job out of every index into the visible corrupt list.
+local function aside(id, reason, now)
+  local key = jobkey(id)
+  local queue = redis.call('HGET', key, 'queue')
+  local queues = {queue}
+  if not queue then queues = redis.call('SMEMBERS', p .. ':queues') end
+  for _, q in ipairs(queues) do
+    redis.call('ZREM', p .. ':ready:' .. q, id)
+    redis.call('ZREM', p .. ':suspect:' .. q, id)
+  end
+  for _, name in ipairs({'running', 'scheduled', 'retrying', 'dead', 'done:succeeded',
+      'done:failed', 'done:cancelled'}) do
+    redis.call('ZREM', p .. ':' .. name, id)
+  end
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('RENAME', key, p .. ':corrupt:job:' .. id)
+    redis.call('PERSIST', p .. ':corrupt:job:' .. id)
+  end
+  redis.call('ZADD', p .. ':corrupt', now, id)
+  redis.call('HSET', p .. ':corrupt:reason', id, reason)
 end
 local function wake()
   if redis.call('RPUSH', p .. ':wake', '1') > 64 then
@@ -33,8 +74,12 @@ local function wake()
   end
 end
 local function ready(id, key)
-  local queue = redis.call('HGET', key, 'queue')
-  redis.call('ZADD', p .. ':ready:' .. queue, score(key), id)
+  local v = redis.call('HMGET', key, 'queue', 'suspect', 'seq')
+  if v[2] == '1' then
+    redis.call('ZADD', p .. ':suspect:' .. v[1], tonumber(v[3]), id)
+  else
+    redis.call('ZADD', p .. ':ready:' .. v[1], score(key), id)
+  end
 end
 local function finalize(id, key, state, now)
   redis.call('HSET', key, 'state', state, 'finished_at', f(now))
@@ -74,7 +119,8 @@ if due > now then state = 'scheduled' end
 redis.call('HSET', key, 'id', id, 'name', ARGV[3], 'queue', ARGV[4], 'args', ARGV[5],
   'priority', ARGV[6], 'max_attempts', ARGV[7], 'max_deliveries', ARGV[8], 'state', state,
   'seq', seq, 'attempts', 0, 'deliveries', 0, 'token', 0, 'enqueued_at', ARGV[11],
-  'due_at', ARGV[10], 'meta', ARGV[13], 'result_ttl', ARGV[14], 'cancel_requested', 0)
+  'due_at', ARGV[10], 'meta', ARGV[13], 'result_ttl', ARGV[14], 'cancel_requested', 0,
+  'crashes', 0, 'suspect', 0, 'isolated', 0)
 if ARGV[9] ~= '' then redis.call('HSET', key, 'timeout', ARGV[9]) end
 if idem ~= '' then
   redis.call('HSET', key, 'idempotency_key', idem)
@@ -85,7 +131,7 @@ if state == 'queued' then
   -- the score of ready(), from the values at hand
   redis.call('ZADD', p .. ':ready:' .. ARGV[4], (100 - tonumber(ARGV[6])) * 1e12 + seq, id)
 else
-  redis.call('ZADD', p .. ':delayed', due, id)
+  redis.call('ZADD', p .. ':scheduled', due, id)
 end
 wake()  -- a queued job wakes a worker; a delayed one makes idle workers recompute
 return {1, seq}
@@ -100,6 +146,7 @@ local limit = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 local now = tonumber(ARGV[5])
 local nq = tonumber(ARGV[6])
+local alone = ARGV[7] == '1'
 if KEYS[2] then
   -- Sent right behind a blocking wait: ARGV[5] is the worker's clock when it sent the
   -- wait, and MARK stored the server's clock then; the wait's length, measured on the
@@ -111,39 +158,116 @@ if KEYS[2] then
     now = now + math.max(0, tonumber(t[1]) + tonumber(t[2]) / 1e6 - tonumber(mark))
   end
 end
+if redis.call('EXISTS', p .. ':delayed') == 1 then
+  -- layout 1 (0.1) kept scheduled and retrying jobs in one set: split it
+  local old = redis.call('ZRANGE', p .. ':delayed', 0, -1, 'WITHSCORES')
+  for i = 1, #old, 2 do
+    local st = redis.call('HGET', jobkey(old[i]), 'state')
+    if st == 'retrying' then
+      redis.call('ZADD', p .. ':retrying', old[i + 1], old[i])
+    else
+      redis.call('ZADD', p .. ':scheduled', old[i + 1], old[i])
+    end
+  end
+  redis.call('DEL', p .. ':delayed')
+end
 local expired = redis.call('ZRANGEBYSCORE', p .. ':running', '-inf', now, 'LIMIT', 0, 200)
 for _, id in ipairs(expired) do
   local key = jobkey(id)
-  redis.call('ZREM', p .. ':running', id)
-  local v = redis.call('HMGET', key, 'deliveries', 'max_deliveries')
-  redis.call('HDEL', key, 'worker', 'lease_expires_at')
-  if tonumber(v[1]) >= tonumber(v[2]) then
-    redis.call('HSET', key, 'error',
-      'the lease expired ' .. v[1] .. ' times (worker lost each time)')
-    finalize(id, key, 'dead', now)
+  local bad = unreadable(key)
+  if bad then
+    aside(id, bad, now)
   else
-    redis.call('HSET', key, 'state', 'queued')
-    ready(id, key)
+    redis.call('ZREM', p .. ':running', id)
+    -- poison isolation (see _isolation.py): only a job that ran alone is charged
+    local v = redis.call('HMGET', key, 'isolated', 'crashes', 'max_deliveries')
+    redis.call('HDEL', key, 'worker', 'lease_expires_at')
+    local crashes = tonumber(v[2]) or 0
+    if v[1] == '1' then crashes = crashes + 1 end
+    redis.call('HSET', key, 'crashes', crashes, 'suspect', 1, 'isolated', 0)
+    if crashes >= tonumber(v[3]) then
+      redis.call('HSET', key, 'error', 'its worker was lost ' .. crashes ..
+        ' times while the job ran alone (max_deliveries=' .. v[3] ..
+        '): the job kills or freezes its worker')
+      finalize(id, key, 'dead', now)
+    else
+      redis.call('HSET', key, 'state', 'queued')
+      ready(id, key)
+    end
   end
 end
-local due = redis.call('ZRANGEBYSCORE', p .. ':delayed', '-inf', now, 'LIMIT', 0, 200)
-for _, id in ipairs(due) do
-  redis.call('ZREM', p .. ':delayed', id)
-  redis.call('HSET', jobkey(id), 'state', 'queued')
-  ready(id, jobkey(id))
+for _, set in ipairs({'scheduled', 'retrying'}) do
+  local due = redis.call('ZRANGEBYSCORE', p .. ':' .. set, '-inf', now, 'LIMIT', 0, 200)
+  for _, id in ipairs(due) do
+    local bad = unreadable(jobkey(id))
+    if bad then
+      aside(id, bad, now)
+    else
+      redis.call('ZREM', p .. ':' .. set, id)
+      redis.call('HSET', jobkey(id), 'state', 'queued')
+      ready(id, jobkey(id))
+    end
+  end
 end
 for _, state in ipairs({'succeeded', 'failed', 'cancelled'}) do
   redis.call('ZREMRANGEBYSCORE', p .. ':done:' .. state, '-inf', now)
 end
 local out = {}
+local function take(id, key, isolated)
+  local token = redis.call('INCR', p .. ':token')
+  redis.call('HINCRBY', key, 'deliveries', 1)
+  redis.call('HSET', key, 'state', 'running', 'worker', worker, 'token', token,
+    'lease_expires_at', f(now + lease), 'started_at', f(now), 'isolated', isolated)
+  redis.call('ZADD', p .. ':running', now + lease, id)
+  out[#out + 1] = redis.call('HGETALL', key)
+end
+-- Suspects of a lost worker go first, each alone to a worker that holds nothing; a
+-- worker holding jobs gets nothing while suspects wait, so they are never starved.
+for i = 1, nq do
+  local skey = p .. ':suspect:' .. ARGV[7 + (i - 1) * 3 + 1]
+  while true do
+    local ids = redis.call('ZRANGE', skey, 0, 0)
+    if #ids == 0 then break end
+    local id = ids[1]
+    local key = jobkey(id)
+    local bad = unreadable(key)
+    if bad then
+      aside(id, bad, now)
+    elseif redis.call('HGET', key, 'state') ~= 'queued' then
+      redis.call('ZREM', skey, id)  -- a stale entry
+    elseif not alone then
+      return out
+    else
+      redis.call('ZREM', skey, id)
+      take(id, key, 1)
+      return out
+    end
+  end
+end
+local iso = 0
+if alone and limit == 1 then iso = 1 end
 for i = 1, nq do
   local want = limit - #out
   if want <= 0 then break end
-  local queue = ARGV[6 + (i - 1) * 3 + 1]
-  local rl = ARGV[6 + (i - 1) * 3 + 2]
-  local period = ARGV[6 + (i - 1) * 3 + 3]
+  local queue = ARGV[7 + (i - 1) * 3 + 1]
+  local rl = ARGV[7 + (i - 1) * 3 + 2]
+  local period = ARGV[7 + (i - 1) * 3 + 3]
   local rkey = p .. ':ready:' .. queue
-  local ids = redis.call('ZRANGE', rkey, 0, want - 1)
+  local ids = {}
+  while #ids < want do
+    local got = redis.call('ZRANGE', rkey, 0, want - #ids - 1)
+    if #got == 0 then break end
+    for _, id in ipairs(got) do
+      local key = jobkey(id)
+      local bad = unreadable(key)
+      if bad then
+        aside(id, bad, now)
+      else
+        redis.call('ZREM', rkey, id)
+        if redis.call('HGET', key, 'state') == 'queued' then ids[#ids + 1] = id end
+      end
+    end
+  end
   if #ids > 0 and rl ~= '' then
     local cap = tonumber(rl)
     local rate = cap / tonumber(period)
@@ -159,22 +283,22 @@ for i = 1, nq do
     local granted = math.max(0, math.min(#ids, math.floor(tokens + 1e-9)))
     redis.call('HSET', bkey, 'tokens', string.format('%.17g', math.max(0, tokens - granted)),
       'updated', f(updated))
-    local kept = {}
-    for j = 1, granted do kept[j] = ids[j] end
-    ids = kept
+    for j = granted + 1, #ids do
+      redis.call('ZADD', rkey, score(jobkey(ids[j])), ids[j])  -- not granted: put back
+      ids[j] = nil
+    end
   end
-  for _, id in ipairs(ids) do
-    local key = jobkey(id)
-    redis.call('ZREM', rkey, id)
-    local token = redis.call('INCR', p .. ':token')
-    redis.call('HINCRBY', key, 'deliveries', 1)
-    redis.call('HSET', key, 'state', 'running', 'worker', worker, 'token', token,
-      'lease_expires_at', f(now + lease), 'started_at', f(now))
-    redis.call('ZADD', p .. ':running', now + lease, id)
-    out[#out + 1] = redis.call('HGETALL', key)
-  end
+  for _, id in ipairs(ids) do take(id, jobkey(id), iso) end
 end
 return out
+"""
+)
+
+ASIDE = (
+    _COMMON
+    + r"""
+aside(ARGV[2], ARGV[3], tonumber(ARGV[4]))
+return 1
 """
 )
 
@@ -227,13 +351,14 @@ if event == 'release' then
   redis.call('HDEL', key, 'worker')
   local d = tonumber(redis.call('HGET', key, 'deliveries'))
   redis.call('HSET', key, 'state', 'queued', 'deliveries', math.max(0, d - 1),
-    'cancel_requested', 0)
+    'cancel_requested', 0, 'isolated', 0)
   ready(id, key)
   wake()
   if ARGV[11] == 'brief' then return {1} end
   return {1, redis.call('HGETALL', key)}
 end
 if event ~= 'cancel' then redis.call('HINCRBY', key, 'attempts', 1) end
+redis.call('HSET', key, 'suspect', 0, 'isolated', 0)  -- it ran to a report: cleared
 if ARGV[7] ~= '' then redis.call('HSET', key, 'error', ARGV[7]) end
 if ARGV[8] ~= '' then redis.call('HSET', key, 'traceback', ARGV[8]) end
 if ARGV[10] ~= '' then redis.call('HSET', key, 'progress', ARGV[10]) end
@@ -251,7 +376,7 @@ elseif event == 'retry' then
   local due = tonumber(ARGV[9])
   redis.call('HSET', key, 'state', 'retrying', 'due_at', ARGV[9])
   redis.call('HDEL', key, 'finished_at')
-  redis.call('ZADD', p .. ':delayed', due, id)
+  redis.call('ZADD', p .. ':retrying', due, id)
 elseif event == 'fail' then
   finalize(id, key, 'failed', now)
 elseif event == 'bury' then
@@ -277,9 +402,10 @@ if state == 'running' then
   redis.call('HSET', key, 'cancel_requested', 1)
 elseif state == 'queued' then
   redis.call('ZREM', p .. ':ready:' .. v[2], id)
+  redis.call('ZREM', p .. ':suspect:' .. v[2], id)
   finalize(id, key, 'cancelled', now)
 elseif state == 'scheduled' or state == 'retrying' then
-  redis.call('ZREM', p .. ':delayed', id)
+  redis.call('ZREM', p .. ':' .. state, id)
   finalize(id, key, 'cancelled', now)
 else
   return {-3, state}
@@ -310,7 +436,8 @@ for _, id in ipairs(ids) do
   redis.call('PERSIST', key)
   redis.call('HDEL', key, 'finished_at')
   redis.call('HSET', key, 'state', 'queued', 'attempts', 0, 'deliveries', 0, 'due_at', f(now),
-    'seq', redis.call('INCR', p .. ':seq'), 'cancel_requested', 0)
+    'seq', redis.call('INCR', p .. ':seq'), 'cancel_requested', 0, 'crashes', 0,
+    'suspect', 0, 'isolated', 0)
   ready(id, key)
 end
 if #ids > 0 then wake() end
@@ -355,14 +482,19 @@ end
 local function scan(zkey, min)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', zkey, min, '+inf')) do
     local v = redis.call('HMGET', jobkey(id), 'queue', 'state')
-    if v[1] then add(v[1], v[2]) end
+    if v[1] and v[2] then add(v[1], v[2]) end
   end
 end
-scan(p .. ':delayed', '-inf')
+scan(p .. ':scheduled', '-inf')
+scan(p .. ':retrying', '-inf')
 scan(p .. ':running', '-inf')
 scan(p .. ':dead', '-inf')
 for _, state in ipairs({'succeeded', 'failed', 'cancelled'}) do
   scan(p .. ':done:' .. state, '(' .. f(now))
+end
+for _, queue in ipairs(redis.call('SMEMBERS', p .. ':queues')) do
+  local n = redis.call('ZCARD', p .. ':suspect:' .. queue)
+  if n > 0 then counts[queue .. '\0queued'] = (counts[queue .. '\0queued'] or 0) + n end
 end
 local flat = {}
 for k, n in pairs(counts) do
@@ -374,6 +506,7 @@ for s = math.floor(now) - 59, math.floor(now) do
   local c = redis.call('GET', p .. ':throughput:' .. s)
   if c then finished = finished + tonumber(c) end
 end
-return {flat, finished, redis.call('LRANGE', p .. ':latency', 0, -1)}
+return {flat, finished, redis.call('LRANGE', p .. ':latency', 0, -1),
+  redis.call('ZCARD', p .. ':corrupt')}
 """
 )

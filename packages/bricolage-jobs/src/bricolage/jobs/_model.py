@@ -8,10 +8,11 @@ from types import MappingProxyType
 
 import attrs
 
+from bricolage.jobs._isolation import crash_error, decide_expiry
 from bricolage.jobs._states import Event, JobState, next_state
 from bricolage.jobs.errors import ConfigurationError, IllegalTransitionError
 
-__all__ = ["JobRecord", "NewJob", "Outcome", "QueueStats", "new_job_id"]
+__all__ = ["CorruptRecord", "JobRecord", "NewJob", "Outcome", "QueueStats", "new_job_id"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 MIN_PRIORITY = -100
@@ -131,6 +132,9 @@ class JobRecord:
     meta: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_freeze)
     result_ttl: float = 86400.0
     cancel_requested: bool = False
+    crashes: int = 0
+    suspect: bool = False
+    isolated: bool = False
 
     @classmethod
     def create(cls, job: NewJob, now: float, seq: int) -> JobRecord:
@@ -174,8 +178,13 @@ class JobRecord:
         """A scheduled or retrying job that became due joins its queue."""
         return self._move(Event.PROMOTE)
 
-    def claim(self, worker: str, token: int, lease_until: float, now: float) -> JobRecord:
-        """A worker takes the job under a new lease with a new fencing token."""
+    def claim(
+        self, worker: str, token: int, lease_until: float, now: float, *, isolated: bool = False
+    ) -> JobRecord:
+        """A worker takes the job under a new lease with a new fencing token.
+
+        ``isolated`` marks a job that runs alone on its worker (see ``_isolation``).
+        """
         return self._move(
             Event.CLAIM,
             worker=worker,
@@ -183,6 +192,7 @@ class JobRecord:
             lease_expires_at=lease_until,
             started_at=now,
             deliveries=self.deliveries + 1,
+            isolated=isolated,
         )
 
     def finish(self, outcome: Outcome, now: float) -> JobRecord:
@@ -195,6 +205,7 @@ class JobRecord:
                 lease_expires_at=None,
                 deliveries=max(0, self.deliveries - 1),
                 cancel_requested=False,
+                isolated=False,
             )
         if event not in _FINISH_EVENTS:
             raise IllegalTransitionError(f"{event.value!r} is not a report a worker can make")
@@ -210,21 +221,32 @@ class JobRecord:
             due_at=outcome.due_at if event is Event.RETRY and outcome.due_at else self.due_at,
             finished_at=now if terminal else None,
             progress=outcome.progress if outcome.progress is not None else self.progress,
+            suspect=False,
+            isolated=False,
         )
 
     def expire(self, now: float) -> JobRecord:
-        """The lease ran out: hand the job out again, or bury it if deliveries ran out."""
-        from bricolage.jobs._policy import expiry_event
+        """The lease ran out: a suspect again, charged a crash only if it ran alone.
 
-        event = expiry_event(self.deliveries, self.max_deliveries)
-        if event is Event.EXPIRE:
-            return self._move(event, worker=None, lease_expires_at=None)
+        See :func:`bricolage.jobs._isolation.decide_expiry`.
+        """
+        decision = decide_expiry(
+            isolated=self.isolated, crashes=self.crashes, max_deliveries=self.max_deliveries
+        )
+        common: dict[str, object] = {
+            "worker": None,
+            "lease_expires_at": None,
+            "crashes": decision.crashes,
+            "suspect": decision.suspect,
+            "isolated": False,
+        }
+        if decision.event is Event.EXPIRE:
+            return self._move(decision.event, **common)
         return self._move(
-            event,
-            worker=None,
-            lease_expires_at=None,
+            decision.event,
             finished_at=now,
-            error=f"the lease expired {self.deliveries} times (worker lost each time)",
+            error=crash_error(decision.crashes, self.max_deliveries),
+            **common,
         )
 
     def cancel(self, now: float) -> JobRecord:
@@ -243,6 +265,9 @@ class JobRecord:
             due_at=now,
             seq=seq,
             cancel_requested=False,
+            crashes=0,
+            suspect=False,
+            isolated=False,
         )
 
 
@@ -278,10 +303,28 @@ class QueueStats:
     wait_p50: float | None = None
     wait_p99: float | None = None
     run_p50: float | None = None
+    corrupt: int = 0
 
     def depth(self, queue: str) -> int:
         """Jobs waiting to run on ``queue`` now."""
         return self.counts.get(queue, {}).get(JobState.QUEUED.value, 0)
+
+
+@attrs.frozen(slots=True)
+class CorruptRecord:
+    """A stored job that could not be read, moved aside so the queue goes on.
+
+    ``fields`` holds what was stored, as text, for a person to inspect or repair;
+    ``reason`` says what was wrong with it.
+
+    >>> CorruptRecord(id="j1", reason="meta is not JSON", fields={}, moved_at=0.0).reason
+    'meta is not JSON'
+    """
+
+    id: str
+    reason: str
+    fields: Mapping[str, str] = attrs.field(converter=_freeze)
+    moved_at: float
 
 
 def check_report(event: Event) -> None:

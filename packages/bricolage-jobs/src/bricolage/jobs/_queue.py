@@ -12,19 +12,24 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import anyio
 import attrs
 
-from bricolage.jobs._backend import Backend
+from bricolage.jobs._backend import AsyncBackend, Backend
 from bricolage.jobs._context import JobMiddleware
-from bricolage.jobs._model import JobRecord, NewJob, QueueStats, new_job_id
-from bricolage.jobs._registry import JobFunction, JobRegistry
+from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, QueueStats, new_job_id
+from bricolage.jobs._registry import JobFunction, JobRegistry, _Register
 from bricolage.jobs._states import JobState
 from bricolage.jobs.errors import (
     ConfigurationError,
+    InvalidArgumentsError,
     JobFailedError,
     JobNotFoundError,
+    PayloadTooLargeError,
     ResultTimeoutError,
 )
 
-__all__ = ["AsyncQueue", "Call", "JobHandle", "Queue", "open_backend"]
+__all__ = ["DEFAULT_MAX_PAYLOAD", "AsyncQueue", "Call", "JobHandle", "Queue", "open_backend"]
+
+#: The default limit on a job's arguments, as JSON text: 1 MiB.
+DEFAULT_MAX_PAYLOAD = 1 << 20
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -95,7 +100,7 @@ class Call:
         Returns:
             Call: the validated call.
         """
-        return cls(job, job.encode_args(*args, **kwargs))
+        return cls(job, _registered(job).encode_args(*args, **kwargs))
 
 
 class JobHandle(Generic[_R]):
@@ -119,9 +124,9 @@ class JobHandle(Generic[_R]):
     """
 
     def __init__(self, queue: Queue, record: JobRecord, job: JobFunction[Any, _R] | None) -> None:
-        self.queue = queue
-        self.id = record.id
-        self.record = record
+        self.queue: Queue = queue
+        self.id: str = record.id
+        self.record: JobRecord = record
         self._job = job
 
     def __repr__(self) -> str:
@@ -194,7 +199,9 @@ class Queue:
     """Enqueue typed jobs into a backend, and look after them.
 
     Give it a backend (or a URL, see :func:`open_backend`) and the registry whose jobs
-    it enqueues; ``queue.job`` registers into that registry.
+    it enqueues; ``queue.job`` registers into that registry. A job whose arguments take
+    more than ``max_payload`` bytes as JSON (1 MiB by default) is refused with
+    :class:`~bricolage.jobs.PayloadTooLargeError`.
 
     >>> queue = Queue("sqlite://:memory:")
     >>> @queue.job(queue="emails")
@@ -212,12 +219,16 @@ class Queue:
         *,
         middleware: Sequence[JobMiddleware] = (),
         clock: Callable[[], float] = time.time,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
-        self.backend = open_backend(backend) if isinstance(backend, str) else backend
-        self.registry = registry if registry is not None else JobRegistry()
-        self.middleware = tuple(middleware)
-        self.clock = clock
-        self.job = self.registry.job
+        if max_payload < 1:
+            raise ConfigurationError(f"max_payload must be >= 1 byte, got {max_payload!r}")
+        self.max_payload: int = max_payload
+        self.backend: Backend = open_backend(backend) if isinstance(backend, str) else backend
+        self.registry: JobRegistry = registry if registry is not None else JobRegistry()
+        self.middleware: tuple[JobMiddleware, ...] = tuple(middleware)
+        self.clock: Callable[[], float] = clock
+        self.job: _Register = self.registry.job
 
     def __repr__(self) -> str:
         return f"Queue({self.backend!r})"
@@ -233,6 +244,13 @@ class Queue:
         self.backend.close()
 
     def _new_job(self, job: JobFunction[Any, Any], args: str) -> NewJob:
+        size = len(args.encode())
+        if size > self.max_payload:
+            raise PayloadTooLargeError(
+                f"job {job.name!r}: its arguments take {size} bytes as JSON, over the "
+                f"queue's max_payload of {self.max_payload} bytes; pass a reference (a "
+                "path, a key, a URL) instead of the data, or raise Queue(max_payload=...)"
+            )
         opts = job.enqueue_options
         meta: dict[str, str] = dict(opts.meta or {})
         for hook in self.middleware:
@@ -271,7 +289,7 @@ class Queue:
         Returns:
             JobHandle: the handle, typed by the job's return type.
         """
-        new = self._new_job(job, job.encode_args(*args, **kwargs))
+        new = self._new_job(job, _registered(job).encode_args(*args, **kwargs))
         [record] = self.backend.enqueue([new], self.clock())
         return JobHandle(self, record, job)
 
@@ -329,6 +347,20 @@ class Queue:
         """Counts per queue and state, throughput and latencies."""
         return self.backend.stats(self.clock())
 
+    def corrupt_jobs(self, limit: int = 100, offset: int = 0) -> list[CorruptRecord]:
+        """Jobs moved aside because their stored record could not be read, newest first.
+
+        A claim, a listing or :meth:`get` that meets an unreadable record moves it here
+        with the reason, and the rest of the queue goes on; :meth:`get` of such a job
+        raises :class:`~bricolage.jobs.CorruptJobError`.
+
+        >>> queue = Queue("sqlite://:memory:")
+        >>> queue.corrupt_jobs()
+        []
+        >>> queue.close()
+        """
+        return self.backend.corrupt(limit, offset)
+
 
 class AsyncQueue:
     """The async face of a :class:`Queue` for async web apps (asyncio or trio).
@@ -353,7 +385,7 @@ class AsyncQueue:
     """
 
     def __init__(self, queue: Queue) -> None:
-        self.queue = queue
+        self.queue: Queue = queue
 
     async def __aenter__(self) -> AsyncQueue:
         return self
@@ -361,11 +393,8 @@ class AsyncQueue:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _native(self) -> Any:
-        backend = self.queue.backend
-        if getattr(backend, "supports_asyncio", False) and _on_asyncio():
-            return backend
-        return None
+    def _native(self) -> AsyncBackend | None:
+        return self.queue.backend.asyncio_backend()
 
     async def enqueue(
         self, job: JobFunction[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs
@@ -380,7 +409,7 @@ class AsyncQueue:
         Returns:
             JobHandle: the handle, typed by the job's return type.
         """
-        new = self.queue._new_job(job, job.encode_args(*args, **kwargs))
+        new = self.queue._new_job(job, _registered(job).encode_args(*args, **kwargs))
         native = self._native()
         if native is not None:
             [record] = await native.aenqueue([new], self.queue.clock())
@@ -395,7 +424,7 @@ class AsyncQueue:
         native = self._native()
         if native is None:
             return await anyio.to_thread.run_sync(self.queue.get, job_id)
-        record: JobRecord | None = await native.aget(job_id, self.queue.clock())
+        record = await native.aget(job_id, self.queue.clock())
         if record is None:
             raise JobNotFoundError(
                 f"no job with id {job_id!r} (never enqueued, purged, or its result expired)"
@@ -407,8 +436,7 @@ class AsyncQueue:
         native = self._native()
         if native is None:
             return await anyio.to_thread.run_sync(self.queue.cancel, job_id)
-        cancelled: JobRecord = await native.acancel(job_id, self.queue.clock())
-        return cancelled
+        return await native.acancel(job_id, self.queue.clock())
 
     async def aclose(self) -> None:
         """Close the asyncio client this object opened (the queue itself stays open)."""
@@ -417,11 +445,11 @@ class AsyncQueue:
             await native.aclose()
 
 
-def _on_asyncio() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _registered(job: object) -> JobFunction[Any, Any]:
+    """``job`` if it is a registered job, else ``InvalidArgumentsError`` saying how."""
+    if not isinstance(job, JobFunction):
+        raise InvalidArgumentsError(
+            f"{job!r} is not a registered job; decorate the function with @queue.job() "
+            "(or @registry.job()) and enqueue what the decorator returns"
+        )
+    return job

@@ -2,23 +2,92 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import redis
+import attrs
 
 from bricolage.jobs import _lua
-from bricolage.jobs._backend import Renewal
-from bricolage.jobs._model import JobRecord, NewJob, Outcome, QueueStats, check_report
+from bricolage.jobs._backend import AsyncBackend, Renewal
+from bricolage.jobs._model import (
+    CorruptRecord,
+    JobRecord,
+    NewJob,
+    Outcome,
+    QueueStats,
+    check_report,
+)
 from bricolage.jobs._policy import RateLimit
 from bricolage.jobs._states import Event, JobState, next_state
 from bricolage.jobs.errors import (
+    BackendConnectionError,
+    BackendTimeoutError,
     ConfigurationError,
+    CorruptJobError,
     IllegalTransitionError,
     JobNotFoundError,
     LeaseLostError,
+    MissingExtraError,
 )
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+logger = logging.getLogger("bricolage.jobs.redis")
+
+_MISSING_REDIS = 'the Redis backend needs redis-py: pip install "bricolage-jobs[redis]"'
+
+
+def _redis_module() -> Any:
+    """redis-py, or ``MissingExtraError`` naming the extra that installs it."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise MissingExtraError(_MISSING_REDIS) from exc
+    return redis
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn redis-py's connection failures into this package's errors."""
+    import redis
+
+    try:
+        yield
+    except redis.exceptions.TimeoutError as exc:
+        raise BackendTimeoutError(f"Redis did not answer in time: {exc}") from exc
+    except redis.exceptions.ConnectionError as exc:
+        raise BackendConnectionError(f"cannot reach Redis: {exc}") from exc
+
+
+def _wrap(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with _translated():
+            return method(*args, **kwargs)
+
+    return call
+
+
+def _awrap(
+    method: Callable[_P, Coroutine[Any, Any, _T]],
+) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    @functools.wraps(method)
+    async def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with _translated():
+            return await method(*args, **kwargs)
+
+    return call
+
 
 __all__ = ["RedisBackend"]
 
@@ -35,7 +104,15 @@ _FLOATS = frozenset(
 )
 _INTS = frozenset(
     {"priority", "seq", "attempts", "max_attempts", "deliveries", "max_deliveries", "token"}
+    | {"crashes"}
 )
+_REQUIRED = frozenset(
+    {"id", "name", "queue", "state", "args", "meta", "cancel_requested", "enqueued_at"}
+    | {"due_at", "result_ttl", "priority", "seq", "attempts", "max_attempts", "deliveries"}
+    | {"max_deliveries", "token"}
+)
+_FLAGS = frozenset({"cancel_requested", "suspect", "isolated"})
+_RECORD_FIELDS = frozenset(a.name for a in attrs.fields(JobRecord))
 _OPTIONAL = [
     "timeout",
     "started_at",
@@ -48,6 +125,7 @@ _OPTIONAL = [
     "progress",
     "idempotency_key",
 ]
+_ABSENT: dict[str, object] = dict.fromkeys(_OPTIONAL)
 
 
 def _text(value: object) -> str:
@@ -55,19 +133,42 @@ def _text(value: object) -> str:
 
 
 def parse_record(flat: Sequence[object]) -> JobRecord:
-    """Build a record from a flat ``HGETALL`` reply."""
+    """Build a record from a flat ``HGETALL`` reply; ``CorruptJobError`` says what is wrong."""
     raw = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-    values: dict[str, Any] = dict.fromkeys(_OPTIONAL)
-    for name, text in raw.items():
-        if name in _FLOATS:
-            values[name] = float(text)
-        elif name in _INTS:
-            values[name] = int(text)
-        else:
-            values[name] = text
-    values["state"] = JobState(raw["state"])
-    values["meta"] = json.loads(raw["meta"])
-    values["cancel_requested"] = raw["cancel_requested"] == "1"
+    if not raw.keys() >= _REQUIRED:
+        missing = ", ".join(sorted(_REQUIRED - raw.keys()))
+        raise CorruptJobError(f"the job record lacks {missing}")
+    values: dict[str, Any] = dict(_ABSENT)
+    name = ""
+    try:
+        for name, text in raw.items():
+            if name in _FLOATS:
+                values[name] = float(text)
+            elif name in _INTS:
+                values[name] = int(text)
+            elif name in _FLAGS:
+                values[name] = text == "1"
+            elif name in _RECORD_FIELDS:
+                values[name] = text
+    except ValueError:
+        raise CorruptJobError(f"{name} is not a number: {raw[name]!r}") from None
+    try:
+        values["state"] = JobState(raw["state"])
+    except ValueError:
+        raise CorruptJobError(f"unknown state {raw['state']!r}") from None
+    text = raw["meta"]
+    if text == "{}":
+        values["meta"] = {}
+    else:
+        try:
+            meta = json.loads(text)
+        except ValueError as exc:
+            raise CorruptJobError(f"meta is not JSON ({exc}): {text!r}") from None
+        if not isinstance(meta, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+        ):
+            raise CorruptJobError(f"meta is not an object of strings: {text!r}")
+        values["meta"] = meta
     return JobRecord(**values)
 
 
@@ -79,7 +180,10 @@ class RedisBackend:
     """Jobs in Redis; every state transition is one atomic Lua script.
 
     All keys of a ``namespace`` share the hash tag ``{namespace}``, so a Redis Cluster
-    keeps them in one slot. Pass a URL or a ready ``redis.Redis`` client.
+    keeps them in one slot. Pass a URL or a ready ``redis.Redis`` client. Needs the extra
+    ``bricolage-jobs[redis]``. A connection failure raises
+    :class:`~bricolage.jobs.BackendConnectionError` (a ``ConnectionError``), a server
+    that does not answer in time :class:`~bricolage.jobs.BackendTimeoutError`.
 
     >>> RedisBackend("redis://127.0.0.1:1/0", namespace="app").prefix
     '{app}'
@@ -95,10 +199,11 @@ class RedisBackend:
             raise ConfigurationError(
                 f"namespace {namespace!r} must be non-empty and free of braces"
             )
+        module = _redis_module()
         self._url: str | None = None
         if isinstance(url_or_client, str):
             # typed loosely: redis-py's annotations differ between its major versions
-            self._client: Any = redis.Redis.from_url(url_or_client)
+            self._client: Any = module.Redis.from_url(url_or_client)
             self._url = url_or_client
             self._owns = True
         else:
@@ -106,7 +211,7 @@ class RedisBackend:
             self._owns = False
         # asyncio clients by (event loop, use): the calls of AsyncQueue, a worker's waits
         self._async: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
-        self.prefix = "{" + namespace + "}"
+        self.prefix: str = "{" + namespace + "}"
         c = self._client
         self._enqueue = c.register_script(_lua.ENQUEUE)
         self._claim = c.register_script(_lua.CLAIM)
@@ -116,6 +221,7 @@ class RedisBackend:
         self._requeue = c.register_script(_lua.REQUEUE)
         self._purge = c.register_script(_lua.PURGE)
         self._stats = c.register_script(_lua.STATS)
+        self._aside = c.register_script(_lua.ASIDE)
 
     def __repr__(self) -> str:
         return f"RedisBackend(prefix={self.prefix!r})"
@@ -151,6 +257,7 @@ class RedisBackend:
             return parse_record(reply[1])
         return JobRecord.create(job, now, int(reply[1]))
 
+    @_wrap
     def enqueue(self, jobs: Sequence[NewJob], now: float) -> list[JobRecord]:
         """Store ``jobs`` in one round trip; see :meth:`Backend.enqueue`."""
         if len(jobs) == 1:
@@ -201,6 +308,7 @@ class RedisBackend:
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None,
+        alone: bool,
     ) -> list[str]:
         args: list[str] = [
             self.prefix,
@@ -209,6 +317,7 @@ class RedisBackend:
             _num(lease),
             _num(now),
             str(len(queues)),
+            "1" if alone else "0",
         ]
         for queue in queues:
             rate = (rate_limits or {}).get(queue)
@@ -217,6 +326,21 @@ class RedisBackend:
             )
         return args
 
+    def _claimed(self, replies: Sequence[Any], now: float) -> list[JobRecord]:
+        """Records of a claim's reply; an unreadable one is moved aside and left out."""
+        out: list[JobRecord] = []
+        for flat in replies:
+            try:
+                out.append(parse_record(flat))
+            except CorruptJobError as exc:
+                self._move_aside(_claimed_id(flat), str(exc), now)
+        return out
+
+    def _move_aside(self, job_id: str, reason: str, now: float) -> None:
+        logger.error("job %s is corrupt and was moved aside: %s", job_id, reason)
+        self._aside(keys=[self._key("corrupt")], args=[self.prefix, job_id, reason, _num(now)])
+
+    @_wrap
     def claim(
         self,
         queues: Sequence[str],
@@ -225,12 +349,15 @@ class RedisBackend:
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
     ) -> list[JobRecord]:
         """Lease up to ``limit`` jobs; see :meth:`Backend.claim`."""
-        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits, alone)
         reply = self._claim(keys=[self._key("running")], args=args)
-        return [parse_record(flat) for flat in reply]
+        return self._claimed(reply, now)
 
+    @_wrap
     def wait_and_claim(
         self,
         timeout: float,
@@ -240,6 +367,8 @@ class RedisBackend:
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
     ) -> list[JobRecord]:
         """:meth:`wait` up to ``timeout`` seconds, then :meth:`claim`, in one round trip.
 
@@ -249,8 +378,10 @@ class RedisBackend:
         claim adds the wait's length as measured by the server (see ``MARK``), so leases
         and start times are as exact as with :meth:`claim`.
         """
+        if timeout <= 0:
+            return self.claim(queues, worker, limit, lease, now, rate_limits, alone=alone)
         mark = self._key("mark", worker)
-        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits, alone)
         pipe = self._client.pipeline(transaction=False)
         self._queue_wait_and_claim(pipe, timeout, mark, args)
         claimed = pipe.execute(raise_on_error=False)[-1]
@@ -259,7 +390,7 @@ class RedisBackend:
             # wait is over and MARK ran; load CLAIM and claim.
             self._client.script_load(_lua.CLAIM)
             claimed = self._client.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
-        return [parse_record(flat) for flat in claimed]
+        return self._claimed(claimed, now)
 
     def _queue_wait_and_claim(self, pipe: Any, timeout: float, mark: str, args: list[str]) -> None:
         wait = max(0.01, timeout)
@@ -268,6 +399,7 @@ class RedisBackend:
         pipe.blpop([self._key("wake")], timeout=wait)
         pipe.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
 
+    @_wrap
     def renew(
         self,
         held: Mapping[str, int],
@@ -287,6 +419,7 @@ class RedisBackend:
             lost=frozenset(_text(i) for i in lost), cancel=frozenset(_text(i) for i in cancel)
         )
 
+    @_wrap
     def finish(self, job_id: str, token: int, outcome: Outcome, now: float) -> JobRecord:
         """Apply the holder's report; see :meth:`Backend.finish`."""
         check_report(outcome.event)
@@ -321,6 +454,7 @@ class RedisBackend:
             )
         return parse_record(reply[1])
 
+    @_wrap
     def finish_many(
         self, reports: Sequence[tuple[str, int, Outcome]], now: float
     ) -> list[LeaseLostError | None]:
@@ -353,15 +487,37 @@ class RedisBackend:
                 out.append(None)
         return out
 
+    def _found(self, job_id: str, found: Mapping[Any, Any], now: float) -> JobRecord:
+        try:
+            record = parse_record([x for pair in found.items() for x in pair])
+        except CorruptJobError as exc:
+            self._move_aside(job_id, str(exc), now)
+            raise CorruptJobError(
+                f"job {job_id!r} is corrupt and was moved aside: {exc}"
+            ) from None
+        return record
+
+    def _check_corrupt(self, job_id: str, reason: object) -> None:
+        if reason is not None:
+            raise CorruptJobError(
+                f"job {job_id!r} is corrupt and was moved aside: {_text(reason)}"
+            )
+
+    @_wrap
     def get(self, job_id: str, now: float) -> JobRecord | None:
         """The job, or None; see :meth:`Backend.get`."""
-        found: dict[Any, Any] = self._client.hgetall(self._key("job", job_id))
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hgetall(self._key("job", job_id))
+        pipe.hget(self._key("corrupt:reason"), job_id)
+        found, reason = pipe.execute()
         if not found:
+            self._check_corrupt(job_id, reason)
             return None
-        record = parse_record([x for pair in found.items() for x in pair])
+        record = self._found(job_id, found, now)
         expires = record.expires_at
         return None if expires is not None and expires <= now else record
 
+    @_wrap
     def cancel(self, job_id: str, now: float) -> JobRecord:
         """Cancel a job; see :meth:`Backend.cancel`."""
         reply = self._cancel(
@@ -377,39 +533,89 @@ class RedisBackend:
             next_state(JobState(_text(reply[1])), Event.CANCEL)
         return parse_record(reply[1])
 
-    def _index(self, state: JobState) -> list[str]:
+    def _indexes(self, state: JobState) -> list[tuple[str, bool]]:
+        """The sorted sets that hold ``state``, in listing order: (key, newest first)."""
         if state is JobState.QUEUED:
-            queues = self._client.smembers(self._key("queues"))
-            return [self._key("ready", _text(q)) for q in queues]
-        if state in (JobState.SCHEDULED, JobState.RETRYING):
-            return [self._key("delayed")]
-        if state is JobState.RUNNING:
-            return [self._key("running")]
+            out: list[tuple[str, bool]] = []
+            for queue in sorted(_text(q) for q in self._client.smembers(self._key("queues"))):
+                out.append((self._key("suspect", queue), False))
+                out.append((self._key("ready", queue), False))
+            return out
+        if state in (JobState.SCHEDULED, JobState.RETRYING, JobState.RUNNING):
+            return [(self._key(state.value), False)]
         if state is JobState.DEAD:
-            return [self._key("dead")]
-        return [self._key("done", state.value)]
+            return [(self._key("dead"), True)]
+        # finished jobs, scored by the time their result expires
+        return [(self._key("done", state.value), False)]
 
+    @_wrap
     def list_jobs(self, state: JobState, limit: int = 100, offset: int = 0) -> list[JobRecord]:
-        """Jobs in ``state``; see :meth:`Backend.list_jobs`."""
-        keys = self._index(state)
+        """Jobs in ``state``; see :meth:`Backend.list_jobs`.
+
+        Paginated in Redis by rank (``ZRANGE start stop`` on the state's sorted set,
+        ``O(log n)`` to find the page): a page costs what it returns, plus one ``ZCARD``
+        per set skipped whole.
+        """
         ids: list[str] = []
-        for key in sorted(keys):
-            if state is JobState.DEAD:
-                ids += [_text(i) for i in self._client.zrevrange(key, 0, -1)]
-            else:
-                ids += [_text(i) for i in self._client.zrange(key, 0, -1)]
+        skip = offset
+        for key, newest_first in self._indexes(state):
+            want = limit - len(ids)
+            if want <= 0:
+                break
+            if skip > 0:
+                size = int(self._client.zcard(key))
+                if skip >= size:
+                    skip -= size
+                    continue
+            read = self._client.zrevrange if newest_first else self._client.zrange
+            ids += [_text(i) for i in read(key, skip, skip + want - 1)]
+            skip = 0
+        if not ids:
+            return []
         pipe = self._client.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self._key("job", job_id))
         records: list[JobRecord] = []
-        for reply in pipe.execute():
+        now = time.time()
+        for job_id, reply in zip(ids, pipe.execute(), strict=True):
             if not reply:
                 continue
-            record = parse_record([x for pair in reply.items() for x in pair])
+            try:
+                record = parse_record([x for pair in reply.items() for x in pair])
+            except CorruptJobError as exc:
+                self._move_aside(job_id, str(exc), now)
+                continue
             if record.state is state:
                 records.append(record)
-        return records[offset : offset + limit]
+        return records
 
+    @_wrap
+    def corrupt(self, limit: int = 100, offset: int = 0) -> list[CorruptRecord]:
+        """Records moved aside as unreadable, most recent first; see :meth:`Backend.corrupt`."""
+        pairs = self._client.zrevrange(
+            self._key("corrupt"), offset, offset + limit - 1, withscores=True
+        )
+        if not pairs:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for job_id, _ in pairs:
+            pipe.hget(self._key("corrupt:reason"), job_id)
+            pipe.hgetall(self._key("corrupt:job", _text(job_id)))
+        replies = pipe.execute()
+        out: list[CorruptRecord] = []
+        for i, (job_id, moved_at) in enumerate(pairs):
+            reason, fields = replies[2 * i], replies[2 * i + 1]
+            out.append(
+                CorruptRecord(
+                    id=_text(job_id),
+                    reason=_text(reason) if reason is not None else "",
+                    fields={_text(k): _text(v) for k, v in fields.items()},
+                    moved_at=float(moved_at),
+                )
+            )
+        return out
+
+    @_wrap
     def requeue(self, job_ids: Sequence[str] | None, now: float) -> int:
         """Re-queue dead or failed jobs; see :meth:`Backend.requeue`."""
         which = ["*"] if job_ids is None else ["-", *job_ids]
@@ -424,14 +630,16 @@ class RedisBackend:
             )
         return int(reply[1])
 
+    @_wrap
     def purge(self, job_ids: Sequence[str] | None) -> int:
         """Delete dead jobs; see :meth:`Backend.purge`."""
         which = ["*"] if job_ids is None else ["-", *job_ids]
         return int(self._purge(keys=[self._key("dead")], args=[self.prefix, *which]))
 
+    @_wrap
     def stats(self, now: float) -> QueueStats:
         """Counts and recent latencies; see :meth:`Backend.stats`."""
-        flat, finished, latency = self._stats(
+        flat, finished, latency, corrupt = self._stats(
             keys=[self._key("queues")], args=[self.prefix, _num(now)]
         )
         counts: dict[str, dict[str, int]] = {}
@@ -447,21 +655,28 @@ class RedisBackend:
             wait_p50=_quantile(waits, 0.5),
             wait_p99=_quantile(waits, 0.99),
             run_p50=_quantile(runs, 0.5),
+            corrupt=int(corrupt),
         )
 
+    @_wrap
     def fire_once(self, key: str, ttl: float, now: float) -> bool:
         """First caller wins; see :meth:`Backend.fire_once`."""
         return bool(
             self._client.set(self._key("fired", key), "1", nx=True, px=max(1, int(ttl * 1000)))
         )
 
+    def _queue_wakeup(self, pipe: Any) -> None:
+        for name in ("scheduled", "retrying", "running"):
+            pipe.zrange(self._key(name), 0, 0, withscores=True)
+
+    @_wrap
     def next_wakeup(self, now: float) -> float | None:
         """Earliest due time or lease expiry; see :meth:`Backend.next_wakeup`."""
         pipe = self._client.pipeline(transaction=False)
-        pipe.zrange(self._key("delayed"), 0, 0, withscores=True)
-        pipe.zrange(self._key("running"), 0, 0, withscores=True)
+        self._queue_wakeup(pipe)
         return _earliest(pipe.execute())
 
+    @_wrap
     def wait(self, timeout: float) -> None:
         """Block on the namespace's wake-up list for up to ``timeout`` seconds."""
         if timeout > 0:
@@ -473,6 +688,18 @@ class RedisBackend:
             self._client.close()
 
     # -- asyncio ----------------------------------------------------------------------
+
+    def asyncio_backend(self) -> AsyncBackend | None:
+        """Itself when its asyncio methods can run here (built from a URL, on asyncio)."""
+        if self._url is None:
+            return None
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return self
 
     @property
     def supports_asyncio(self) -> bool:
@@ -499,6 +726,7 @@ class RedisBackend:
             found = self._async[loop] = (client, scripts)
         return found
 
+    @_awrap
     async def aenqueue(self, jobs: Sequence[NewJob], now: float) -> list[JobRecord]:
         """:meth:`enqueue` on redis-py's asyncio client (asyncio only)."""
         client, scripts = self._aclient()
@@ -510,6 +738,7 @@ class RedisBackend:
         replies = await pipe.execute()
         return [self._enqueued(job, reply, now) for job, reply in zip(jobs, replies, strict=True)]
 
+    @_awrap
     async def aclaim(
         self,
         queues: Sequence[str],
@@ -518,21 +747,42 @@ class RedisBackend:
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
     ) -> tuple[list[JobRecord], float | None]:
         """:meth:`claim`, then :meth:`next_wakeup`, in one round trip (asyncio only)."""
         client, _ = self._aclient("worker")
-        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits, alone)
         running = self._key("running")
         pipe = client.pipeline(transaction=False)
         pipe.evalsha(self._claim.sha, 1, running, *args)
-        pipe.zrange(self._key("delayed"), 0, 0, withscores=True)
-        pipe.zrange(running, 0, 0, withscores=True)
+        self._queue_wakeup(pipe)
         claimed, *times = await pipe.execute(raise_on_error=False)
         if _lacks_script(claimed):
             await client.script_load(_lua.CLAIM)
             claimed = await client.evalsha(self._claim.sha, 1, running, *args)
-        return [parse_record(flat) for flat in claimed], _earliest(times)
+        return await self._aclaimed(claimed, now), _earliest(times)
 
+    async def _aclaimed(self, replies: Sequence[Any], now: float) -> list[JobRecord]:
+        out: list[JobRecord] = []
+        for flat in replies:
+            try:
+                out.append(parse_record(flat))
+            except CorruptJobError as exc:
+                client, _ = self._aclient("worker")
+                logger.error("job %s is corrupt and was moved aside: %s", _claimed_id(flat), exc)
+                await client.eval(
+                    _lua.ASIDE,
+                    1,
+                    self._key("corrupt"),
+                    self.prefix,
+                    _claimed_id(flat),
+                    str(exc),
+                    _num(now),
+                )
+        return out
+
+    @_awrap
     async def afinish_many(
         self, reports: Sequence[tuple[str, int, Outcome]], now: float
     ) -> list[LeaseLostError | None]:
@@ -557,6 +807,7 @@ class RedisBackend:
             await client.script_load(_lua.FINISH)
             todo = missing
 
+    @_awrap
     async def await_and_claim(
         self,
         timeout: float,
@@ -566,6 +817,8 @@ class RedisBackend:
         lease: float,
         now: float,
         rate_limits: Mapping[str, RateLimit] | None = None,
+        *,
+        alone: bool = False,
     ) -> list[JobRecord]:
         """:meth:`wait_and_claim` on redis-py's asyncio client (asyncio only).
 
@@ -573,26 +826,38 @@ class RedisBackend:
         comes back on the loop's own socket, without a hop through a thread.
         """
         client, _ = self._aclient("worker")
+        args = self._claim_args(queues, worker, limit, lease, now, rate_limits, alone)
+        if timeout <= 0:
+            claimed = await client.evalsha(self._claim.sha, 1, self._key("running"), *args)
+            return await self._aclaimed(claimed, now)
         mark = self._key("mark", worker)
-        args = self._claim_args(queues, worker, limit, lease, now, rate_limits)
         pipe = client.pipeline(transaction=False)
         self._queue_wait_and_claim(pipe, timeout, mark, args)
         claimed = (await pipe.execute(raise_on_error=False))[-1]
         if _lacks_script(claimed):
             await client.script_load(_lua.CLAIM)
             claimed = await client.evalsha(self._claim.sha, 2, self._key("running"), mark, *args)
-        return [parse_record(flat) for flat in claimed]
+        return await self._aclaimed(claimed, now)
 
+    @_awrap
     async def aget(self, job_id: str, now: float) -> JobRecord | None:
         """:meth:`get` on redis-py's asyncio client (asyncio only)."""
         client, _ = self._aclient()
-        found: dict[Any, Any] = await client.hgetall(self._key("job", job_id))
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(self._key("job", job_id))
+        pipe.hget(self._key("corrupt:reason"), job_id)
+        found, reason = await pipe.execute()
         if not found:
+            self._check_corrupt(job_id, reason)
             return None
-        record = parse_record([x for pair in found.items() for x in pair])
+        try:
+            record = parse_record([x for pair in found.items() for x in pair])
+        except CorruptJobError as exc:
+            raise CorruptJobError(f"job {job_id!r} is corrupt: {exc}") from None
         expires = record.expires_at
         return None if expires is not None and expires <= now else record
 
+    @_awrap
     async def acancel(self, job_id: str, now: float) -> JobRecord:
         """:meth:`cancel` on redis-py's asyncio client (asyncio only)."""
         _, scripts = self._aclient()
@@ -621,6 +886,14 @@ class RedisBackend:
             await found[0].aclose()
 
 
+def _claimed_id(flat: Sequence[object]) -> str:
+    """The id in a flat ``HGETALL`` reply (claims always store it)."""
+    for i in range(0, len(flat) - 1, 2):
+        if _text(flat[i]) == "id":
+            return _text(flat[i + 1])
+    return ""  # pragma: no cover - CLAIM moves a record without an id aside itself
+
+
 def _earliest(replies: Sequence[Any]) -> float | None:
     """The smallest score of ``ZRANGE … 0 0 WITHSCORES`` replies, or None."""
     times = [float(pair[1]) for reply in replies if not _lacks_script(reply) for pair in reply]
@@ -629,6 +902,8 @@ def _earliest(replies: Sequence[Any]) -> float | None:
 
 def _lacks_script(reply: object) -> bool:
     """Whether a pipelined reply says the server lacks the script; other errors raise."""
+    import redis
+
     if isinstance(reply, redis.exceptions.NoScriptError):
         return True
     if isinstance(reply, Exception):

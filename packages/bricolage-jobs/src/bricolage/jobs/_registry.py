@@ -6,10 +6,11 @@ import datetime as dt
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 import attrs
 import pydantic
+import pydantic_core
 
 from bricolage.jobs import _typing
 from bricolage.jobs._policy import RetryPolicy
@@ -69,8 +70,11 @@ class JobFunction(Generic[_P, _R]):
         retry (RetryPolicy): attempts and backoff.
         timeout (float | None): seconds an attempt may take.
         result_ttl (float): seconds its result is kept.
-        max_deliveries (int): leases it may use up before it is buried.
+        max_deliveries (int): crashes it may cause before it is buried: times its worker
+            is lost while it runs alone (see the poison isolation rule).
         enqueue_options (EnqueueOptions | None): options for the next enqueue.
+        coerce (bool): accept values pydantic can convert (``"1"`` for an ``int``);
+            by default validation is strict and such values are refused.
 
     >>> registry = JobRegistry()
     >>> @registry.job()
@@ -92,18 +96,22 @@ class JobFunction(Generic[_P, _R]):
         result_ttl: float,
         max_deliveries: int,
         enqueue_options: EnqueueOptions | None = None,
+        coerce: bool = False,
     ) -> None:
-        self.fn = fn
-        self.name = name
-        self.queue = queue
-        self.priority = priority
-        self.retry = retry
-        self.timeout = timeout
-        self.result_ttl = result_ttl
-        self.max_deliveries = max_deliveries
-        self.enqueue_options = enqueue_options or EnqueueOptions()
-        self.is_async = inspect.iscoroutinefunction(fn)
-        self.signature = inspect.signature(fn)
+        if not callable(fn):
+            raise ConfigurationError(f"job {name!r}: {fn!r} is not a function")
+        self.fn: Callable[_P, _R] | Callable[_P, Awaitable[_R]] = fn
+        self.coerce: bool = coerce
+        self.name: str = name
+        self.queue: str = queue
+        self.priority: int = priority
+        self.retry: RetryPolicy = retry
+        self.timeout: float | None = timeout
+        self.result_ttl: float = result_ttl
+        self.max_deliveries: int = max_deliveries
+        self.enqueue_options: EnqueueOptions = enqueue_options or EnqueueOptions()
+        self.is_async: bool = inspect.iscoroutinefunction(fn)
+        self.signature: inspect.Signature = inspect.signature(fn)
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
         try:
@@ -129,7 +137,9 @@ class JobFunction(Generic[_P, _R]):
         try:
             self._args = pydantic.create_model(
                 f"{name}_arguments",
-                __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=False),
+                __config__=pydantic.ConfigDict(
+                    extra="forbid", arbitrary_types_allowed=False, strict=not coerce
+                ),
                 **fields,
             )
         except (pydantic.PydanticUserError, NameError, TypeError) as exc:
@@ -197,11 +207,24 @@ class JobFunction(Generic[_P, _R]):
         ...
         bricolage.jobs.errors.InvalidArgumentsError: job 'greet': invalid arguments: name: ...
         """
+        unexpected = [k for k in kwargs if k not in self.signature.parameters]
+        if unexpected:
+            shown = ", ".join(f"{k}={kwargs[k]!r}" for k in unexpected)
+            raise InvalidArgumentsError(
+                f"job {self.name!r}: unexpected keyword argument(s) {shown}; it takes "
+                f"{', '.join(self._names) or 'no arguments'}"
+            )
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise InvalidArgumentsError(f"job {self.name!r}: {exc}") from None
-        return self._validate(bound.arguments).model_dump_json()
+        model = self._validate(bound.arguments)
+        try:
+            return model.model_dump_json()
+        except pydantic_core.PydanticSerializationError as exc:
+            raise InvalidArgumentsError(
+                f"job {self.name!r}: an argument cannot travel as JSON: {exc}"
+            ) from None
 
     def _validate(self, values: Mapping[str, Any]) -> pydantic.BaseModel:
         try:
@@ -218,7 +241,7 @@ class JobFunction(Generic[_P, _R]):
         >>> @registry.job()
         ... def double(x: int) -> int:
         ...     return 2 * x
-        >>> double.decode_args('{"x": "21"}')
+        >>> double.decode_args('{"x": 21}')
         {'x': 21}
         """
         try:
@@ -318,6 +341,7 @@ class JobRegistry:
         timeout: float | None = None,
         result_ttl: float = 86400.0,
         max_deliveries: int = 5,
+        coerce: bool = False,
     ) -> _Decorator: ...
 
     def job(  # noqa: F811 - the implementation behind the overloads above
@@ -333,10 +357,20 @@ class JobRegistry:
         timeout: float | None = None,
         result_ttl: float = 86400.0,
         max_deliveries: int = 5,
+        coerce: bool = False,
     ) -> Any:
         """Register a sync or async function as a job (bare, or with options).
 
         ``max_attempts`` is a shortcut for ``retry=RetryPolicy(max_attempts=...)``.
+        Arguments are validated strictly (``"1"`` is not an ``int``, ``True`` is not an
+        ``int``); ``coerce=True`` lets pydantic convert what it can instead.
+
+        >>> registry = JobRegistry()
+        >>> @registry.job(coerce=True)
+        ... def double(x: int) -> int:
+        ...     return 2 * x
+        >>> double.encode_args("21")
+        '{"x":21}'
         """
         policy = retry or RetryPolicy()
         if max_attempts is not None:
@@ -357,6 +391,7 @@ class JobRegistry:
                 timeout=timeout,
                 result_ttl=result_ttl,
                 max_deliveries=max_deliveries,
+                coerce=coerce,
             )
             self._jobs[job_name] = job
             return job
@@ -366,9 +401,36 @@ class JobRegistry:
         return _Decorator(register)
 
 
+class _Register(Protocol):
+    """The type of ``JobRegistry.job`` (and ``Queue.job``): bare, or with options."""
+
+    @overload
+    def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> JobFunction[_P, _R]: ...
+    @overload
+    def __call__(self, fn: Callable[_P, _R], /) -> JobFunction[_P, _R]: ...
+    @overload
+    def __call__(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        priority: int = 0,
+        max_attempts: int | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        result_ttl: float = 86400.0,
+        max_deliveries: int = 5,
+        coerce: bool = False,
+    ) -> _Decorator: ...
+
+
 class _Decorator:
+    """Registers the function it decorates, with the options given to ``job(...)``."""
+
     def __init__(self, register: Callable[[Callable[..., Any]], JobFunction[Any, Any]]) -> None:
-        self._register = register
+        self._register: Callable[[Callable[..., Any]], JobFunction[Any, Any]] = register
 
     @overload
     def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> JobFunction[_P, _R]: ...

@@ -78,9 +78,9 @@ class Scheduler:
         names = [s.name for s in schedules]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"schedule names must be unique, got {names}")
-        self.queue = queue
-        self.schedules = tuple(schedules)
-        self.clock = clock
+        self.queue: Queue = queue
+        self.schedules: tuple[Schedule, ...] = tuple(schedules)
+        self.clock: Callable[[], float] = clock
         start = clock()
         self._last = {s.name: start for s in schedules}
 

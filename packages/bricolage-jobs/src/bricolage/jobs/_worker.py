@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -21,10 +22,11 @@ import anyio.abc
 import anyio.lowlevel
 import attrs
 
+from bricolage.jobs._backend import AsyncBackend, Backend
 from bricolage.jobs._context import JobContext, _set_current
 from bricolage.jobs._model import JobRecord, Outcome
 from bricolage.jobs._policy import LeasePolicy, RateLimit, decide_failure
-from bricolage.jobs._queue import Queue, _on_asyncio
+from bricolage.jobs._queue import Queue
 from bricolage.jobs._registry import JobFunction
 from bricolage.jobs._scheduler import Schedule, Scheduler
 from bricolage.jobs._states import Event
@@ -76,6 +78,36 @@ def idle_wait(poll_interval: float, now: float, wake: float | None) -> tuple[flo
     return round(min(poll_interval, until - SERVER_TICK), 9), True
 
 
+@attrs.frozen(slots=True)
+class _IdlePlan:
+    """What an idle worker does after a claim that came back empty.
+
+    ``sleep`` seconds on its own clock (a delayed job is due within the server's timer
+    tick), then a wait of ``server_wait`` seconds on the store that claims the moment it
+    ends (0: claim at once).
+    """
+
+    sleep: float
+    server_wait: float
+
+    @classmethod
+    def make(
+        cls,
+        poll_interval: float,
+        now: float,
+        wake: float | None,
+        wait: bool,
+        stop: threading.Event,
+    ) -> _IdlePlan | None:
+        """The plan, or None when the worker must not wait (burst mode, stopping)."""
+        if not wait or stop.is_set():
+            return None
+        timeout, on_server = idle_wait(poll_interval, now, wake)
+        if on_server:
+            return cls(0.0, timeout)
+        return cls(timeout, 0.0)
+
+
 logger = logging.getLogger("bricolage.jobs.worker")
 
 
@@ -99,13 +131,15 @@ class WorkerCounters:
 
 
 class _Running:
-    __slots__ = ("ctx", "reason", "record", "scope")
+    __slots__ = ("ctx", "lease_until", "reason", "record", "scope")
 
     def __init__(self, record: JobRecord, ctx: JobContext) -> None:
         self.record = record
         self.ctx = ctx
         self.scope: anyio.CancelScope | None = None
         self.reason: str | None = None
+        # when the store hands the job out again unless a renewal moves it on
+        self.lease_until = record.lease_expires_at or 0.0
 
 
 class Worker:
@@ -146,34 +180,38 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError(f"concurrency must be >= 1, got {concurrency!r}")
-        self.queue = queue
-        self.queues = tuple(queues or queue.registry.queues or ("default",))
-        self.concurrency = concurrency
-        self.threads = threads or concurrency
-        self.lease = lease or LeasePolicy()
-        self.rate_limits = dict(rate_limits or {})
-        self.grace = grace
-        self.poll_interval = poll_interval
-        self.burst = burst
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.clock = clock
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
-        self.counters = WorkerCounters()
-        self.scheduler = Scheduler(queue, schedules, clock=clock) if schedules else None
+        self.queue: Queue = queue
+        self.queues: tuple[str, ...] = tuple(queues or queue.registry.queues or ("default",))
+        self.concurrency: int = concurrency
+        self.threads: int = threads or concurrency
+        self.lease: LeasePolicy = lease or LeasePolicy()
+        self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
+        self.grace: float = grace
+        self.poll_interval: float = poll_interval
+        self.burst: bool = burst
+        self.name: str = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.clock: Callable[[], float] = clock
+        self.rng: random.Random = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.counters: WorkerCounters = WorkerCounters()
+        self.scheduler: Scheduler | None = (
+            Scheduler(queue, schedules, clock=clock) if schedules else None
+        )
         self._running: dict[str, _Running] = {}
+        # finished jobs whose report is not stored yet: their leases are still renewed
+        self._reporting: dict[str, _Running] = {}
         self._stopping = False
         self._wake: anyio.Event | None = None
         self._stop_flag = threading.Event()
-        self._outbox: list[tuple[JobRecord, Outcome, anyio.Event]] = []
+        self._outbox: list[tuple[_Running, Outcome, anyio.Event]] = []
         self._outbox_ready: anyio.Event | None = None
         self._limiter: anyio.CapacityLimiter | None = None
-        self._native: Any = None
+        self._native: AsyncBackend | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.name} queues={list(self.queues)}>"
 
     @property
-    def backend(self) -> Any:
+    def backend(self) -> Backend:
         """The backend jobs come from."""
         return self.queue.backend
 
@@ -199,7 +237,7 @@ class Worker:
         self,
         *,
         handle_signals: bool = False,
-        task_status: Any = anyio.TASK_STATUS_IGNORED,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve in the current event loop until :meth:`stop` (or idle, with ``burst``).
 
@@ -208,7 +246,7 @@ class Worker:
         """
         self._limiter = anyio.CapacityLimiter(self.threads)
         self._outbox_ready = anyio.Event()
-        self._native = self._native_backend()
+        self._native = self.backend.asyncio_backend()
         try:
             await self._serve(handle_signals, task_status)
         finally:
@@ -218,7 +256,7 @@ class Worker:
                 self._native = None
         logger.info("worker %s stopped: %s", self.name, self.counters)
 
-    async def _serve(self, handle_signals: bool, task_status: Any) -> None:
+    async def _serve(self, handle_signals: bool, task_status: anyio.abc.TaskStatus[None]) -> None:
         async with anyio.create_task_group() as tg:
             renew_scope = anyio.CancelScope()
             tg.start_soon(self._renew_loop, renew_scope)
@@ -249,45 +287,86 @@ class Worker:
         with scope:
             await self.scheduler.serve()
 
-    def _poll(self, free: int, wait: bool) -> tuple[list[JobRecord], float | None]:
-        """Claim; if nothing came and ``wait``, block until work may exist and claim again.
-
-        One thread hop per cycle: the wait and the claims run in the same thread.
-        """
-        backend = self.backend
-        claimed: list[JobRecord] = backend.claim(
-            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
+    def _claim(self, free: int, alone: bool) -> list[JobRecord]:
+        return self.backend.claim(
+            self.queues,
+            self.name,
+            free,
+            self.lease.duration,
+            self.clock(),
+            self.rate_limits,
+            alone=alone,
         )
+
+    def _poll(self, free: int, alone: bool, wait: bool) -> tuple[list[JobRecord], float | None]:
+        """The idle cycle of :meth:`_next_jobs`, in one worker thread (one hop per cycle)."""
+        backend = self.backend
+        claimed = self._claim(free, alone)
         if claimed:
             return claimed, None
-        wake: float | None = backend.next_wakeup(self.clock())
-        if not wait or self._stop_flag.is_set():
-            return claimed, wake
-        timeout, on_server = idle_wait(self.poll_interval, self.clock(), wake)
-        if not on_server:
-            # A delayed job is due within the server's timer tick: wait here, precisely.
-            time.sleep(timeout)
-            timeout = 0.0
-        fused = getattr(backend, "wait_and_claim", None)
-        if timeout > 0 and fused is not None:
-            # The backend claims the moment the wait ends, in the same round trip.
-            claimed = fused(
-                timeout,
-                self.queues,
-                self.name,
-                free,
-                self.lease.duration,
-                self.clock(),
-                self.rate_limits,
-            )
-            return claimed, wake
-        if timeout > 0:
-            backend.wait(timeout)
+        wake = backend.next_wakeup(self.clock())
+        plan = _IdlePlan.make(self.poll_interval, self.clock(), wake, wait, self._stop_flag)
+        if plan is None:
+            return [], wake
+        if plan.sleep > 0:
+            time.sleep(plan.sleep)
         if self._stop_flag.is_set():
             return [], wake
-        return backend.claim(
-            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
-        ), wake
+        claimed = backend.wait_and_claim(
+            plan.server_wait,
+            self.queues,
+            self.name,
+            free,
+            self.lease.duration,
+            self.clock(),
+            self.rate_limits,
+            alone=alone,
+        )
+        return claimed, wake
+
+    async def _next_jobs(self, free: int, alone: bool) -> tuple[list[JobRecord], float | None]:
+        """Claim what is ready; when idle (not in burst mode), wait for work and claim it.
+
+        The cycle is the same on both paths (claim; if nothing came, wait as
+        :class:`_IdlePlan` says, then wait and claim in one call): on asyncio with a
+        backend that has asyncio methods (Redis built from a URL) it runs on the event
+        loop's own connections, so the job an idle worker is woken for comes back with
+        the wake-up; otherwise it runs in one worker thread.
+        """
+        native = self._native
+        if native is None:
+            return await anyio.to_thread.run_sync(self._poll, free, alone, not self.burst)
+        claimed, wake = await native.aclaim(
+            self.queues,
+            self.name,
+            free,
+            self.lease.duration,
+            self.clock(),
+            self.rate_limits,
+            alone=alone,
+        )
+        if claimed:
+            return claimed, wake
+        plan = _IdlePlan.make(
+            self.poll_interval, self.clock(), wake, not self.burst, self._stop_flag
+        )
+        if plan is None:
+            return [], wake
+        if plan.sleep > 0:
+            await anyio.sleep(plan.sleep)
+        if self._stop_flag.is_set():
+            return [], wake
+        claimed = await native.await_and_claim(
+            plan.server_wait,
+            self.queues,
+            self.name,
+            free,
+            self.lease.duration,
+            self.clock(),
+            self.rate_limits,
+            alone=alone,
+        )
+        return claimed, wake
 
     def _wait_timeout(self, wake: float | None) -> float:
         timeout = self.poll_interval
@@ -295,59 +374,17 @@ class Worker:
             timeout = max(0.0, min(timeout, wake - self.clock()))
         return timeout
 
-    def _native_backend(self) -> Any:
-        """The backend, if it can claim, wait and report on this asyncio event loop."""
-        backend = self.backend
-        if (
-            hasattr(backend, "await_and_claim")
-            and getattr(backend, "supports_asyncio", False)
-            and _on_asyncio()
-        ):
-            return backend
-        return None
-
-    async def _next_jobs(self, free: int) -> tuple[list[JobRecord], float | None]:
-        """Claim what is ready; when idle (not in burst mode), wait for work and claim it.
-
-        On asyncio, a backend with asyncio methods (Redis built from a URL) does it all
-        on the event loop's own connections: the job an idle worker is woken for comes
-        back with the wake-up, without a hop through a thread. Otherwise the claim, the
-        wait and the claim after it run in one worker thread.
-        """
-        native = self._native
-        if native is None:
-            return await anyio.to_thread.run_sync(self._poll, free, not self.burst)
-        claimed, wake = await native.aclaim(
-            self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits
-        )
-        timeout, on_server = idle_wait(self.poll_interval, self.clock(), wake)
-        if claimed or self.burst or self._stopping or timeout <= 0:
-            return claimed, wake
-        if not on_server:
-            # A delayed job is due within the server's timer tick: wait here, precisely.
-            await anyio.sleep(timeout)
-            return [], wake
-        claimed = await native.await_and_claim(
-            timeout,
-            self.queues,
-            self.name,
-            free,
-            self.lease.duration,
-            self.clock(),
-            self.rate_limits,
-        )
-        return claimed, wake
-
     async def _fetch_loop(self, jobs: anyio.abc.TaskGroup) -> None:
         failures = 0
         while not self._stopping:
             self._wake = anyio.Event()
             free = self.concurrency - len(self._running)
-            if free <= 0:
+            if free <= 0 or any(r.record.isolated for r in self._running.values()):
+                # full, or running a suspect alone (poison isolation: nothing beside it)
                 await self._wake.wait()
                 continue
             try:
-                claimed, wake = await self._next_jobs(free)
+                claimed, wake = await self._next_jobs(free, not self._running)
                 failures = 0
             except Exception:
                 failures += 1
@@ -398,9 +435,11 @@ class Worker:
                 await self._renew_once()
 
     async def _renew_once(self) -> None:
-        held = {i: r.record.token for i, r in self._running.items()}
+        holding = {**self._reporting, **self._running}
+        held = {i: r.record.token for i, r in holding.items()}
         if not held:
             return
+        now = self.clock()
         progress = {
             i: r.ctx.progress_json
             for i, r in self._running.items()
@@ -408,11 +447,14 @@ class Worker:
         }
         try:
             renewal = await anyio.to_thread.run_sync(
-                self.backend.renew, held, self.lease.duration, self.clock(), progress
+                self.backend.renew, held, self.lease.duration, now, progress
             )
         except Exception:
             logger.exception("worker %s: renewing %d leases failed", self.name, len(held))
             return
+        for job_id, renewed in self._running.items():
+            if job_id not in renewal.lost:
+                renewed.lease_until = now + self.lease.duration
         for job_id in renewal.lost:
             running = self._running.get(job_id)
             if running is not None:
@@ -530,7 +572,8 @@ class Worker:
 
     async def _report(self, running: _Running, outcome: Outcome) -> None:
         done = anyio.Event()
-        self._outbox.append((running.record, outcome, done))
+        self._reporting[running.record.id] = running
+        self._outbox.append((running, outcome, done))
         assert self._outbox_ready is not None
         self._outbox_ready.set()
         await done.wait()
@@ -546,25 +589,46 @@ class Worker:
                 if batch:
                     await self._send(batch)
 
-    async def _send(self, batch: list[tuple[JobRecord, Outcome, anyio.Event]]) -> None:
-        reports = [(record.id, record.token, outcome) for record, outcome, _ in batch]
+    async def _finish_many(
+        self, reports: Sequence[tuple[str, int, Outcome]]
+    ) -> list[LeaseLostError | None]:
+        if self._native is not None:
+            return await self._native.afinish_many(reports, self.clock())
+        return await anyio.to_thread.run_sync(self.backend.finish_many, reports, self.clock())
+
+    async def _send(self, batch: list[tuple[_Running, Outcome, anyio.Event]]) -> None:
+        """Store the reports of ``batch``; on failure retry, with backoff, until the
+        leases run out (the jobs are renewed meanwhile; once a lease is gone the store
+        hands the job out again, so a later report could only be fenced)."""
         try:
-            for attempt in range(5):
+            tries = 0
+            while batch:
+                reports = [(r.record.id, r.record.token, outcome) for r, outcome, _ in batch]
                 try:
-                    if self._native is not None:
-                        results = await self._native.afinish_many(reports, self.clock())
-                    else:
-                        results = await anyio.to_thread.run_sync(
-                            self.backend.finish_many, reports, self.clock()
-                        )
+                    results = await self._finish_many(reports)
                 except Exception:
+                    tries += 1
+                    now = self.clock()
+                    kept = [item for item in batch if item[0].lease_until > now]
+                    for running, _, done in batch:
+                        if running.lease_until <= now:
+                            logger.error(
+                                "worker %s: gave up reporting job %s: its lease ran out "
+                                "while the store could not be reached; it will run again",
+                                self.name,
+                                running.record.id,
+                            )
+                            self._reporting.pop(running.record.id, None)
+                            done.set()
                     logger.exception(
-                        "worker %s: reporting %d jobs failed (try %d)",
+                        "worker %s: reporting %d jobs failed (try %d); retrying while "
+                        "their leases last",
                         self.name,
                         len(batch),
-                        attempt + 1,
+                        tries,
                     )
-                    await anyio.sleep(0.1 * 2**attempt)
+                    batch = kept
+                    await anyio.sleep(min(self.lease.renew_interval, 0.05 * 2**tries))
                     continue
                 for (_, outcome, _), result in zip(batch, results, strict=True):
                     if isinstance(result, LeaseLostError):
@@ -574,7 +638,8 @@ class Worker:
                         self._count(outcome.event)
                 return
         finally:
-            for _, _, done in batch:
+            for running, _, done in batch:
+                self._reporting.pop(running.record.id, None)
                 done.set()
 
     def _count(self, event: Event) -> None:
@@ -589,7 +654,7 @@ class Worker:
         setattr(self.counters, field, getattr(self.counters, field) + 1)
 
 
-def _reset(token: Any) -> None:
+def _reset(token: contextvars.Token[JobContext]) -> None:
     from bricolage.jobs._context import _current
 
     _current.reset(token)

@@ -5,13 +5,19 @@ inherits the built-in it refines, so a generic ``except ValueError`` still catch
 
     JobsError
     ├── ConfigurationError        (ValueError)   a bad option, URL, cron expression
+    │   ├── MissingExtraError     (ImportError)  an optional dependency is not installed
+    │   └── StoreVersionError                    a store written by a newer version
     ├── InvalidArgumentsError     (ValueError)   job arguments that fail validation
+    │   └── PayloadTooLargeError                 arguments over the size limit
+    ├── CorruptJobError           (ValueError)   a stored job that cannot be read
     ├── IllegalTransitionError    (ValueError)   a state change the life cycle forbids
     ├── JobNotFoundError          (LookupError)  no job with that id (or it expired)
     ├── UnknownJobError           (LookupError)  no function registered under that name
     ├── LeaseLostError            (RuntimeError) a completion fenced off: the lease moved on
     ├── JobFailedError            (RuntimeError) the result of a job that did not succeed
     ├── ResultTimeoutError        (TimeoutError) waiting for a result took too long
+    ├── BackendConnectionError    (ConnectionError) the store cannot be reached
+    ├── BackendTimeoutError       (TimeoutError) the store did not answer in time
     └── PermanentError                            raised by a job: fail now, no retry
 
 >>> issubclass(LeaseLostError, RuntimeError) and issubclass(LeaseLostError, JobsError)
@@ -21,15 +27,21 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "BackendConnectionError",
+    "BackendTimeoutError",
     "ConfigurationError",
+    "CorruptJobError",
     "IllegalTransitionError",
     "InvalidArgumentsError",
     "JobFailedError",
     "JobNotFoundError",
     "JobsError",
     "LeaseLostError",
+    "MissingExtraError",
+    "PayloadTooLargeError",
     "PermanentError",
     "ResultTimeoutError",
+    "StoreVersionError",
     "UnknownJobError",
 ]
 
@@ -118,5 +130,53 @@ class PermanentError(JobsError):
     >>> def send(to: str) -> None:
     ...     raise PermanentError(f"the address {to!r} does not exist")
     >>> issubclass(PermanentError, JobsError)
+    True
+    """
+
+
+class MissingExtraError(ConfigurationError, ImportError):
+    """An optional dependency is missing; the message names the extra to install.
+
+    >>> issubclass(MissingExtraError, ImportError)
+    True
+    """
+
+
+class StoreVersionError(ConfigurationError):
+    """The store was written by a newer bricolage-jobs than this one; upgrade to open it.
+
+    >>> issubclass(StoreVersionError, ValueError)
+    True
+    """
+
+
+class PayloadTooLargeError(InvalidArgumentsError):
+    """Job arguments whose JSON is longer than the queue's ``max_payload`` bytes.
+
+    >>> issubclass(PayloadTooLargeError, ValueError)
+    True
+    """
+
+
+class CorruptJobError(JobsError, ValueError):
+    """A stored job could not be read; it was moved aside (see ``Queue.corrupt_jobs``).
+
+    >>> isinstance(CorruptJobError("meta is not JSON"), ValueError)
+    True
+    """
+
+
+class BackendConnectionError(JobsError, ConnectionError):
+    """The store (the Redis server) could not be reached, or the connection broke.
+
+    >>> isinstance(BackendConnectionError("refused"), ConnectionError)
+    True
+    """
+
+
+class BackendTimeoutError(JobsError, TimeoutError):
+    """The store (the Redis server) did not answer in time.
+
+    >>> isinstance(BackendTimeoutError("slow"), TimeoutError)
     True
     """

@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import redis
-
 from bricolage.jobs.errors import ConfigurationError
 
 __all__ = ["FrozenClock", "RedisServer", "free_port"]
@@ -75,10 +73,13 @@ class RedisServer:
             raise ConfigurationError(
                 "redis-server is not on PATH; install it (apt-get install redis-server)"
             )
+        from bricolage.jobs._redis import _redis_module
+
+        redis = _redis_module()
         self._folder = tempfile.TemporaryDirectory(prefix="bricolage-redis-")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        self.port: int = free_port()
+        self.url: str = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 - a fixed argument list
             [
                 found,
                 "--port",
