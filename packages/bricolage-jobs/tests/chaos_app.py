@@ -35,7 +35,7 @@ def poison_kill(n: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@registry.job(retry=RetryPolicy(max_attempts=3, base=0.05, factor=1.0, jitter=0.0))
+@registry.job(retry=RetryPolicy(max_attempts=3, initial=0.05, multiplier=1.0, jitter=0.0))
 def poison_raise(n: int) -> None:
     raise RuntimeError(f"poison {n}")
 

@@ -31,7 +31,7 @@ def slow_report(steps: int = 5, seconds: float = 0.5) -> str:
     return f"report ready after {steps} steps"
 
 
-@registry.job(retry=RetryPolicy(max_attempts=3, base=0.5, jitter=0.5))
+@registry.job(retry=RetryPolicy(max_attempts=3, initial=0.5, jitter=0.5))
 def flaky(failure_rate: float = 0.5) -> str:
     """Fails at random; retried with backoff, dead after three failures."""
     if random.random() < failure_rate:
@@ -39,7 +39,7 @@ def flaky(failure_rate: float = 0.5) -> str:
     return "lucky"
 
 
-@registry.job(retry=RetryPolicy(max_attempts=2, base=0.2, jitter=0.0))
+@registry.job(retry=RetryPolicy(max_attempts=2, initial=0.2, jitter=0.0))
 def always_fails(reason: str = "the upstream service is down") -> None:
     """Always fails: lands in the dead-letter queue, ready to be re-queued."""
     raise ConnectionError(reason)

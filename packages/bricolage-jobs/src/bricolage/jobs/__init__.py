@@ -21,6 +21,7 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from bricolage.jobs._backend import Backend, Renewal
+from bricolage.jobs._clock import Clock, SystemClock
 from bricolage.jobs._context import JobContext, JobMiddleware, current_job
 from bricolage.jobs._cron import Cron
 from bricolage.jobs._model import JobRecord, NewJob, Outcome, QueueStats
@@ -51,6 +52,7 @@ __all__ = [
     "AsyncQueue",
     "Backend",
     "Call",
+    "Clock",
     "ConfigurationError",
     "Cron",
     "EnqueueOptions",
@@ -82,6 +84,7 @@ __all__ = [
     "SQLiteBackend",
     "Schedule",
     "Scheduler",
+    "SystemClock",
     "UnknownJobError",
     "Worker",
     "WorkerCounters",
