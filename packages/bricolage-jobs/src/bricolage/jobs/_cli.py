@@ -8,7 +8,7 @@ extra ``bricolage-jobs[cli]``. Exit codes, the same across bricolage's commands:
 1     the work failed (a backend that cannot be reached, a worker that failed)
 2     usage error (a bad option, a bad ``--app`` target, no backend named)
 3     not found (no job with that id, an id that is not in the dead-letter queue)
-4     refused as unsafe (purging every dead job without ``--yes``)
+4     refused as unsafe (purging every dead job without ``--yes``, re-queueing a live job)
 130   interrupted (Ctrl-C)
 ====  ==============================================================
 """
@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -40,7 +40,12 @@ from bricolage.jobs._policy import LeasePolicy
 from bricolage.jobs._queue import Queue, open_backend
 from bricolage.jobs._states import JobState
 from bricolage.jobs._worker import Worker
-from bricolage.jobs.errors import ConfigurationError, JobNotFoundError, JobsError
+from bricolage.jobs.errors import (
+    ConfigurationError,
+    IllegalTransitionError,
+    JobNotFoundError,
+    JobsError,
+)
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_NOT_FOUND", "EXIT_UNSAFE", "cli", "main"]
 
@@ -57,12 +62,43 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _verbose = [False]  # set by -v, read when an error is reported
 
 
-class _Refused(click.ClickException):
+class _Failure(click.ClickException):
+    """An expected error: one line on stderr and an exit code from the table, no traceback."""
+
+    exit_code = EXIT_FAILED
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"{PROG}: error: {self.format_message()}", file=file, err=file is None)
+
+
+class _BadUsage(_Failure):
+    exit_code = EXIT_USAGE
+
+
+class _NotFound(_Failure):
+    exit_code = EXIT_NOT_FOUND
+
+
+class _Unsafe(_Failure):
     exit_code = EXIT_UNSAFE
 
 
-class _NotFound(click.ClickException):
-    exit_code = EXIT_NOT_FOUND
+class _Interrupted(_Failure):
+    exit_code = EXIT_INTERRUPTED
+
+
+class _Commands(click.Group):
+    """A group that turns the errors a user can meet into :class:`_Failure`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted("interrupted") from exc
+        except _expected_errors() as exc:
+            if _verbose[0]:
+                logging.getLogger("bricolage.jobs.cli").exception("the command failed")
+            raise _failure_for(exc)(str(exc)) from exc
 
 
 def load_queue(target: str) -> Queue:
@@ -192,6 +228,7 @@ def _queue_from(app: str | None, url: str | None) -> Iterator[Queue]:
 
 
 @click.group(
+    cls=_Commands,
     name=PROG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -260,7 +297,7 @@ def worker(
     grace: float,
     poll_interval: float,
     burst: bool,
-) -> int:
+) -> None:
     """Run a worker for the Queue at MODULE:QUEUE until SIGTERM or Ctrl-C."""
     if processes > 1:
         args = ["worker", target, "--processes", "1", "--concurrency", str(concurrency)]
@@ -282,7 +319,11 @@ def worker(
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        return max(child.wait() for child in children)
+        codes = [child.wait() for child in children]
+        failed = [code for code in codes if code != 0]
+        if failed:  # a child killed by signal N exits as a shell would report it: 128 + N
+            raise click.exceptions.Exit(failed[0] if failed[0] > 0 else 128 - failed[0])
+        return
     queue = load_queue(target)
     running = Worker(
         queue,
@@ -301,20 +342,19 @@ def worker(
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_OK)
-    return EXIT_OK
 
 
 @cli.command()
 @click.argument("job_id")
 @_source_options
 @_json_option
-def status(job_id: str, app: str | None, url: str | None, as_json: bool) -> int:
+def status(job_id: str, app: str | None, url: str | None, as_json: bool) -> None:
     """Show one job."""
     with _queue_from(app, url) as queue:
         record = queue.get(job_id)
     if as_json:
         click.echo(json.dumps(_show(record), indent=2))
-        return EXIT_OK
+        return
     table = Table(show_header=False, title=f"job {record.id}", title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -338,19 +378,18 @@ def status(job_id: str, app: str | None, url: str | None, as_json: bool) -> int:
     for field, value in rows:
         table.add_row(field, value if isinstance(value, Text) else Text(value))
     _console().print(table)
-    return EXIT_OK
 
 
 @cli.command()
 @_source_options
 @_json_option
-def stats(app: str | None, url: str | None, as_json: bool) -> int:
+def stats(app: str | None, url: str | None, as_json: bool) -> None:
     """Queue depth by state, throughput and latencies."""
     with _queue_from(app, url) as queue:
         snapshot = queue.stats()
     if as_json:
         click.echo(json.dumps(_stats_json(snapshot), indent=2))
-        return EXIT_OK
+        return
     states = [state.value for state in JobState]
     table = Table(title="jobs by queue and state", title_justify="left")
     table.add_column("queue", style="bold")
@@ -366,10 +405,9 @@ def stats(app: str | None, url: str | None, as_json: bool) -> int:
         f"wait p50 {_ms(snapshot.wait_p50)}, p99 {_ms(snapshot.wait_p99)}   "
         f"run p50 {_ms(snapshot.run_p50)}"
     )
-    return EXIT_OK
 
 
-@cli.group(invoke_without_command=False)
+@cli.group(cls=_Commands)
 @_source_options
 @click.pass_context
 def dlq(ctx: click.Context, app: str | None, url: str | None) -> None:
@@ -391,7 +429,7 @@ def dlq_list(
     app: str | None,
     url: str | None,
     as_json: bool,
-) -> int:
+) -> None:
     """List dead jobs, most recently buried first (IDS: only these)."""
     with _queue_from(app, url) as queue:
         if ids:
@@ -402,7 +440,7 @@ def dlq_list(
     if as_json:
         for record in records:
             click.echo(json.dumps(_show(record)))
-        return EXIT_OK
+        return
     table = Table(title=f"dead-letter queue ({len(records)} shown)", title_justify="left")
     for column in ("id", "name", "queue", "attempts", "deliveries", "buried at", "error"):
         table.add_column(column, no_wrap=column == "id")
@@ -418,7 +456,6 @@ def dlq_list(
         )
         table.add_row(*(Text(cell) for cell in cells))  # Text: no markup from job data
     _console().print(table)
-    return EXIT_OK
 
 
 def _interactive() -> bool:
@@ -444,8 +481,12 @@ def _dead_total(queue: Queue) -> int:
 @dlq.command("requeue")
 @click.argument("ids", nargs=-1, metavar="[IDS]...")
 @_source_options
-def dlq_requeue(ids: tuple[str, ...], app: str | None, url: str | None) -> int:
-    """Give dead jobs fresh attempts (default: every dead job), with a progress bar."""
+def dlq_requeue(ids: tuple[str, ...], app: str | None, url: str | None) -> None:
+    """Give dead jobs fresh attempts (default: every dead job), with a progress bar.
+
+    Ids are checked first: an unknown id (exit 3) or a job that is not dead or failed
+    (exit 4) re-queues nothing in its batch.
+    """
     done = 0
     with _queue_from(app, url) as queue:
         if ids:
@@ -468,37 +509,33 @@ def dlq_requeue(ids: tuple[str, ...], app: str | None, url: str | None) -> int:
                     done += queue.requeue(page)
                     progress.update(bar, completed=done)
     click.echo(f"re-queued {done} job(s)")
-    if ids and done < len(ids):
-        raise _NotFound(f"{len(ids) - done} of the {len(ids)} ids given were not dead jobs")
-    return EXIT_OK
 
 
 @dlq.command("purge")
 @click.argument("ids", nargs=-1, metavar="[IDS]...")
 @click.option("--yes", "-y", is_flag=True, help="Purge every dead job without asking.")
 @_source_options
-def dlq_purge(ids: tuple[str, ...], yes: bool, app: str | None, url: str | None) -> int:
+def dlq_purge(ids: tuple[str, ...], yes: bool, app: str | None, url: str | None) -> None:
     """Delete dead jobs for good (IDS, or every dead job with --yes)."""
     with _queue_from(app, url) as queue:
-        if not ids and not yes:
-            total = _dead_total(queue)
+        total = 0 if ids or yes else _dead_total(queue)
+        if total:
             if not _interactive():
-                raise _Refused(
+                raise _Unsafe(
                     f"purging all {total} dead job(s) cannot be undone; "
                     "pass --yes, or name the job ids"
                 )
             if not click.confirm(f"Delete all {total} dead job(s) for good?", default=False):
-                raise _Refused("nothing purged")
+                raise _Unsafe("nothing purged")
         purged = queue.purge(list(ids) or None)
     click.echo(f"purged {purged} job(s)")
     if ids and purged < len(ids):
         raise _NotFound(f"{len(ids) - purged} of the {len(ids)} ids given were not dead jobs")
-    return EXIT_OK
 
 
 @cli.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> int:
+def completion(shell: str) -> None:
     """Print the shell completion script: eval "$(bricolage-jobs completion bash)"."""
     from click.shell_completion import get_completion_class
 
@@ -506,7 +543,6 @@ def completion(shell: str) -> int:
     assert completer is not None  # the three choices are click's own
     script = completer(cli, {}, PROG, "_BRICOLAGE_JOBS_COMPLETE").source()
     click.echo(script)
-    return EXIT_OK
 
 
 # -- the entry point -----------------------------------------------------------------------
@@ -524,12 +560,14 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _exit_code(exc: BaseException) -> int:
+def _failure_for(exc: BaseException) -> type[_Failure]:
     if isinstance(exc, JobNotFoundError):
-        return EXIT_NOT_FOUND
+        return _NotFound
     if isinstance(exc, ConfigurationError):
-        return EXIT_USAGE
-    return EXIT_FAILED
+        return _BadUsage
+    if isinstance(exc, IllegalTransitionError):  # e.g. re-queueing a running job
+        return _Unsafe
+    return _Failure
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -541,19 +579,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _verbose[0] = False
     args = list(argv) if argv is not None else sys.argv[1:]
     try:
+        # Without standalone mode click returns the code of a click.exceptions.Exit.
         result = cli.main(args, prog_name=PROG, standalone_mode=False)
-    except click.UsageError as exc:
+    except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.ClickException as exc:
-        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
-        return exc.exit_code
-    except click.Abort:  # click's name for Ctrl-C (and for EOF at a prompt)
+    except click.Abort:  # Ctrl-C or end of input at a prompt
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
-    except _expected_errors() as exc:
-        if _verbose[0]:
-            logging.getLogger("bricolage.jobs.cli").exception("the command failed")
-        click.echo(f"{PROG}: error: {exc}", err=True)
-        return _exit_code(exc)
-    return int(result or EXIT_OK)
+    return result if isinstance(result, int) else EXIT_OK
