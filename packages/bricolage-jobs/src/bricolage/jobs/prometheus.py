@@ -9,10 +9,10 @@ is counted twice and nothing runs between scrapes.
 metric                                        type     meaning
 ============================================  =======  ===========================================
 ``bricolage_jobs_jobs{queue,state}``          gauge    jobs in each state, per queue
-``bricolage_jobs_finished_last_minute``       gauge    jobs that finished in the last 60 seconds
-``bricolage_jobs_wait_p50_seconds``           gauge    median wait from due to start, recent jobs
+``bricolage_jobs_succeeded_last_minute``      gauge    jobs that succeeded in the last 60 seconds
+``bricolage_jobs_wait_p50_seconds``           gauge    median wait from due to start (recent jobs)
 ``bricolage_jobs_wait_p99_seconds``           gauge    99th percentile of that wait
-``bricolage_jobs_run_p50_seconds``            gauge    median run time, recent jobs
+``bricolage_jobs_run_p50_seconds``            gauge    median run time (recent jobs)
 ``bricolage_jobs_backend_up``                 gauge    1 if the last read of the backend worked
 ``bricolage_jobs_processed_total{outcome}``   counter  attempts this worker finished, by outcome
 ``bricolage_jobs_claimed_total``              counter  jobs this worker claimed
@@ -21,8 +21,9 @@ metric                                        type     meaning
 ============================================  =======  ===========================================
 
 ``outcome`` is one of ``succeeded``, ``retried``, ``failed``, ``buried``, ``cancelled``,
-``released``. The latency gauges are left out while the backend has no recent jobs to
-measure. A backend that cannot be read gives ``bricolage_jobs_backend_up 0`` (and a
+``released``. "Recent jobs" are those that succeeded in the last minute (the window of
+:class:`~bricolage.jobs.QueueStats`); the latency gauges are left out while there are
+none. A backend that cannot be read gives ``bricolage_jobs_backend_up 0`` (and a
 warning in the log) instead of failing the whole scrape.
 
 >>> from prometheus_client import CollectorRegistry, generate_latest
@@ -149,7 +150,7 @@ def _queue_families() -> tuple[GaugeMetricFamily, ...]:
             f"{PREFIX}_jobs", "Jobs in each state, per queue.", labels=["queue", "state"]
         ),
         GaugeMetricFamily(
-            f"{PREFIX}_finished_last_minute", "Jobs that finished in the last 60 seconds."
+            f"{PREFIX}_succeeded_last_minute", "Jobs that succeeded in the last 60 seconds."
         ),
         GaugeMetricFamily(
             f"{PREFIX}_wait_p50_seconds", "Median wait from due time to start, recent jobs."
@@ -165,15 +166,15 @@ def _queue_families() -> tuple[GaugeMetricFamily, ...]:
 
 
 def _queue_metrics(stats: QueueStats) -> Iterator[Metric]:
-    jobs, finished, wait_p50, wait_p99, run_p50, _up = _queue_families()
+    jobs, succeeded, wait_p50, wait_p99, run_p50, _up = _queue_families()
     states = [state.value for state in JobState]
     for queue in sorted(stats.counts):
         counts = stats.counts[queue]
         for state in [*states, *sorted(set(counts) - set(states))]:
             jobs.add_metric([queue, state], float(counts.get(state, 0)))
     yield jobs
-    finished.add_metric([], float(stats.finished_last_minute))
-    yield finished
+    succeeded.add_metric([], float(stats.finished_last_minute))
+    yield succeeded
     for family, value in ((wait_p50, stats.wait_p50), (wait_p99, stats.wait_p99)):
         if value is not None:
             family.add_metric([], value)
