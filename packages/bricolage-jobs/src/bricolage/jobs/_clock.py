@@ -17,6 +17,7 @@ class Clock(Protocol):
     :class:`SystemClock` is the real one; :class:`bricolage.jobs.testing.FrozenClock`
     stands still until a test moves it. Both satisfy this Protocol:
 
+    >>> from bricolage.jobs import Clock, SystemClock
     >>> from bricolage.jobs.testing import FrozenClock
     >>> isinstance(SystemClock(), Clock), isinstance(FrozenClock(), Clock)
     (True, True)
@@ -45,6 +46,7 @@ class SystemClock:
     Calling it returns :meth:`now`, so it fits where a ``Callable[[], float]`` is taken
     (``Queue(url, clock=SystemClock())``).
 
+    >>> import time
     >>> clock = SystemClock()
     >>> abs(clock.now() - time.time()) < 5.0 and clock() > 1.6e9
     True

@@ -28,6 +28,7 @@ warning in the log) instead of failing the whole scrape.
 
 >>> from prometheus_client import CollectorRegistry, generate_latest
 >>> from bricolage.jobs import Queue
+>>> from bricolage.jobs.prometheus import JobsCollector
 >>> queue = Queue("sqlite://:memory:")
 >>> registry = CollectorRegistry()
 >>> registry.register(JobsCollector(queue))
@@ -88,6 +89,7 @@ class JobsCollector(Collector):
 
     >>> from prometheus_client import CollectorRegistry
     >>> from bricolage.jobs import Queue, Worker
+    >>> from bricolage.jobs.prometheus import JobsCollector
     >>> queue = Queue("sqlite://:memory:")
     >>> @queue.job()
     ... def ping() -> str:

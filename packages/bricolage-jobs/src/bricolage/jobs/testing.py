@@ -24,7 +24,7 @@ __all__ = ["FrozenClock", "RedisServer", "free_port"]
 
 
 class FrozenClock:
-    """A clock that stands still until a test moves it; the same API as :class:`Clock`.
+    """A clock that stands still until a test moves it: a :class:`~bricolage.jobs.Clock`.
 
     ``now()`` starts at ``start`` (wall seconds since the epoch) and ``monotonic()`` at
     0.0; :meth:`advance`, :meth:`sleep` and :meth:`async_sleep` move both, :meth:`set`
