@@ -58,19 +58,20 @@ def test_frozen_clock_sums_its_sleeps(sleeps: list[float]) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_sleep_advances_and_yields() -> None:
+async def test_async_sleep_advances_and_is_a_checkpoint() -> None:
     clock = FrozenClock(0.0)
-    order: list[str] = []
-
-    async def other() -> None:
-        order.append("other")
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(other)
-        await clock.async_sleep(5.0)  # a checkpoint: the other task runs first
-        order.append("slept")
-    assert order == ["other", "slept"]
+    await clock.async_sleep(5.0)
     assert (clock.now(), clock.monotonic(), clock.sleeps) == (5.0, 5.0, [5.0])
+    reached = False
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await clock.async_sleep(1.0)  # a checkpoint: the cancellation lands here
+        reached = True
+    assert not reached
+    assert scope.cancelled_caught
+    assert (clock.now(), clock.sleeps) == (5.0, [5.0])  # a cancelled sleep took no time
+    with pytest.raises(ValueError, match="cannot go back"):
+        await clock.async_sleep(-1.0)
 
 
 @pytest.mark.anyio

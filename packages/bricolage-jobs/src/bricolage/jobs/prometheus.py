@@ -51,14 +51,14 @@ try:
         Metric,
     )
     from prometheus_client.registry import Collector
-except ModuleNotFoundError as exc:  # pragma: no cover - tested in a subprocess
-    if exc.name is None or not exc.name.startswith("prometheus_client"):
+except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subprocess
+    if _missing.name is None or not _missing.name.startswith("prometheus_client"):
         raise
     raise ModuleNotFoundError(
         "bricolage.jobs.prometheus needs prometheus-client: "
         'pip install "bricolage-jobs[prometheus]"',
-        name=exc.name,
-    ) from exc
+        name=_missing.name,
+    ) from _missing
 
 from bricolage.jobs._model import QueueStats
 from bricolage.jobs._queue import Queue
@@ -67,13 +67,13 @@ from bricolage.jobs._worker import Worker, WorkerCounters
 
 __all__ = ["JobsCollector"]
 
-logger = logging.getLogger("bricolage.jobs.prometheus")
+_logger: logging.Logger = logging.getLogger("bricolage.jobs.prometheus")
 
-PREFIX = "bricolage_jobs"
+_PREFIX = "bricolage_jobs"
 # WorkerCounters fields that count finished attempts, exposed as one labelled counter.
-OUTCOMES = ("succeeded", "retried", "failed", "buried", "cancelled", "released")
+_OUTCOMES = ("succeeded", "retried", "failed", "buried", "cancelled", "released")
 # The other WorkerCounters fields, each a counter of its own.
-COUNTERS = {
+_COUNTERS = {
     "claimed": ("claimed", "Jobs this worker claimed."),
     "fenced": ("fenced", "Reports refused because the job's lease had moved on."),
     "lost": ("leases_lost", "Jobs whose lease this worker lost before finishing them."),
@@ -131,12 +131,12 @@ class JobsCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         """Read the backend and the worker's counters now, and yield their metrics."""
         up = GaugeMetricFamily(
-            f"{PREFIX}_backend_up", "1 if the last read of the backend's statistics worked."
+            f"{_PREFIX}_backend_up", "1 if the last read of the backend's statistics worked."
         )
         try:
             stats = self.queue.stats()
         except Exception:  # a scrape must not fail because the backend is away
-            logger.warning("could not read the job statistics for Prometheus", exc_info=True)
+            _logger.warning("could not read the job statistics for Prometheus", exc_info=True)
             up.add_metric([], 0.0)
         else:
             up.add_metric([], 1.0)
@@ -149,20 +149,20 @@ class JobsCollector(Collector):
 def _queue_families() -> tuple[GaugeMetricFamily, ...]:
     return (
         GaugeMetricFamily(
-            f"{PREFIX}_jobs", "Jobs in each state, per queue.", labels=["queue", "state"]
+            f"{_PREFIX}_jobs", "Jobs in each state, per queue.", labels=["queue", "state"]
         ),
         GaugeMetricFamily(
-            f"{PREFIX}_succeeded_last_minute", "Jobs that succeeded in the last 60 seconds."
+            f"{_PREFIX}_succeeded_last_minute", "Jobs that succeeded in the last 60 seconds."
         ),
         GaugeMetricFamily(
-            f"{PREFIX}_wait_p50_seconds", "Median wait from due time to start, recent jobs."
+            f"{_PREFIX}_wait_p50_seconds", "Median wait from due time to start, recent jobs."
         ),
         GaugeMetricFamily(
-            f"{PREFIX}_wait_p99_seconds", "99th percentile of the wait from due time to start."
+            f"{_PREFIX}_wait_p99_seconds", "99th percentile of the wait from due time to start."
         ),
-        GaugeMetricFamily(f"{PREFIX}_run_p50_seconds", "Median run time of recent jobs."),
+        GaugeMetricFamily(f"{_PREFIX}_run_p50_seconds", "Median run time of recent jobs."),
         GaugeMetricFamily(
-            f"{PREFIX}_backend_up", "1 if the last read of the backend's statistics worked."
+            f"{_PREFIX}_backend_up", "1 if the last read of the backend's statistics worked."
         ),
     )
 
@@ -188,17 +188,17 @@ def _queue_metrics(stats: QueueStats) -> Iterator[Metric]:
 
 def _extra_counters() -> list[str]:
     """WorkerCounters fields not named above: each becomes ``bricolage_jobs_<name>_total``."""
-    known = set(OUTCOMES) | set(COUNTERS)
+    known = set(_OUTCOMES) | set(_COUNTERS)
     return [f.name for f in attrs.fields(WorkerCounters) if f.name not in known]
 
 
 def _worker_families() -> tuple[CounterMetricFamily, list[CounterMetricFamily]]:
     processed = CounterMetricFamily(
-        f"{PREFIX}_processed", "Attempts this worker finished, by outcome.", labels=["outcome"]
+        f"{_PREFIX}_processed", "Attempts this worker finished, by outcome.", labels=["outcome"]
     )
-    singles = [CounterMetricFamily(f"{PREFIX}_{name}", text) for name, text in COUNTERS.values()]
+    singles = [CounterMetricFamily(f"{_PREFIX}_{name}", text) for name, text in _COUNTERS.values()]
     singles += [
-        CounterMetricFamily(f"{PREFIX}_{field}", f"WorkerCounters.{field} of this worker.")
+        CounterMetricFamily(f"{_PREFIX}_{field}", f"WorkerCounters.{field} of this worker.")
         for field in _extra_counters()
     ]
     return processed, singles
@@ -206,10 +206,10 @@ def _worker_families() -> tuple[CounterMetricFamily, list[CounterMetricFamily]]:
 
 def _worker_metrics(counters: WorkerCounters) -> Iterator[Metric]:
     processed, singles = _worker_families()
-    for outcome in OUTCOMES:
+    for outcome in _OUTCOMES:
         processed.add_metric([outcome], float(getattr(counters, outcome)))
     yield processed
-    fields = [*COUNTERS, *_extra_counters()]
+    fields = [*_COUNTERS, *_extra_counters()]
     for family, field in zip(singles, fields, strict=True):
         family.add_metric([], float(getattr(counters, field)))
         yield family

@@ -83,7 +83,9 @@ class FrozenClock:
         self.sleeps.append(seconds)
 
     async def async_sleep(self, seconds: float) -> None:
-        """Record the sleep, advance by ``seconds`` and let other tasks run once.
+        """Let other tasks run once (a checkpoint), then sleep as :meth:`sleep` does.
+
+        Cancelled at the checkpoint, it neither advances nor records anything.
 
         >>> import anyio
         >>> clock = FrozenClock(0.0)
@@ -91,8 +93,10 @@ class FrozenClock:
         >>> clock.now(), clock.sleeps
         (2.0, [2.0])
         """
-        self.sleep(seconds)
+        if not seconds >= 0:
+            self.advance(seconds)  # raises the ValueError that names the value
         await anyio.lowlevel.checkpoint()
+        self.sleep(seconds)
 
     def __call__(self) -> float:
         """The same as :meth:`now`."""
@@ -133,9 +137,11 @@ class RedisServer:
                 "redis-server is not on PATH; install it (apt-get install redis-server)"
             )
         self._folder = tempfile.TemporaryDirectory(prefix="bricolage-redis-")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        self.port: int = free_port()
+        """The TCP port the server listens on, on 127.0.0.1."""
+        self.url: str = f"redis://127.0.0.1:{self.port}/0"
+        """The server's URL, database 0."""
+        self.process: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 - a fixed argument list
             [
                 found,
                 "--port",
