@@ -47,7 +47,7 @@ from bricolage.jobs.errors import (
     JobsError,
 )
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_NOT_FOUND", "EXIT_UNSAFE", "cli", "main"]
+__all__ = ["cli", "load_queue", "main"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -125,7 +125,7 @@ def load_queue(target: str) -> Queue:
 
 
 def _console(*, stderr: bool = False) -> Console:
-    """A console on click's current stream: colour only on a terminal and without NO_COLOR.
+    """A console on the current stdout or stderr: colour on a terminal without NO_COLOR.
 
     rich reads ``NO_COLOR`` itself; on a pipe or a file it writes no colour and no cursor
     control, and lines are not wrapped at 80 columns.
@@ -300,7 +300,8 @@ def worker(
 ) -> None:
     """Run a worker for the Queue at MODULE:QUEUE until SIGTERM or Ctrl-C."""
     if processes > 1:
-        args = ["worker", target, "--processes", "1", "--concurrency", str(concurrency)]
+        args = ["-v"] if _verbose[0] else []
+        args += ["worker", target, "--processes", "1", "--concurrency", str(concurrency)]
         args += ["--lease", str(lease), "--grace", str(grace)]
         args += ["--poll-interval", str(poll_interval)]
         if queues:
