@@ -1,7 +1,8 @@
 """The no-op and latency-probe jobs for every library, and their worker entry points.
 
 Each library's objects are built lazily by ``setup_<lib>(url)`` so that importing this
-module does not need every peer installed.
+module does not need every peer installed. ``CONCURRENCY`` (``BENCH_CONCURRENCY``,
+default 16) is given to every worker that has an in-process concurrency setting.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import redis
 DONE = [0]
 LATENCY_KEY = "bench:latency"
 QUEUE = "bench"
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 _probe: redis.Redis | None = None
 
 
@@ -56,6 +58,12 @@ def setup_ours(url: str) -> Any:
     return queue
 
 
+def ours_worker(queue: Any) -> Any:
+    from bricolage.jobs import Worker
+
+    return Worker(queue, [QUEUE], concurrency=CONCURRENCY)
+
+
 # -- RQ -----------------------------------------------------------------------------------
 
 
@@ -78,6 +86,20 @@ async def arq_record(ctx: dict[str, Any], i: int) -> None:
     _record(i)
 
 
+def arq_worker(host: str, port: int, *, burst: bool) -> Any:
+    from arq.connections import RedisSettings
+    from arq.worker import Worker
+
+    return Worker(
+        functions=[arq_noop, arq_record],  # type: ignore[list-item]
+        redis_settings=RedisSettings(host=host, port=port),
+        queue_name=QUEUE,
+        burst=burst,
+        handle_signals=False,
+        max_jobs=CONCURRENCY,
+    )
+
+
 # -- saq ----------------------------------------------------------------------------------
 
 
@@ -87,6 +109,12 @@ async def saq_noop(ctx: dict[str, Any]) -> None:
 
 async def saq_record(ctx: dict[str, Any], *, i: int) -> None:
     _record(i)
+
+
+def saq_worker(queue: Any) -> Any:
+    from saq import Worker
+
+    return Worker(queue, functions=[saq_noop, saq_record], concurrency=CONCURRENCY)
 
 
 # -- dramatiq -----------------------------------------------------------------------------
@@ -113,15 +141,22 @@ def setup_dramatiq(url: str) -> Any:
     return broker
 
 
+def dramatiq_worker(broker: Any) -> Any:
+    from dramatiq import Worker
+
+    return Worker(broker, worker_threads=CONCURRENCY)
+
+
 # -- taskiq -------------------------------------------------------------------------------
 
 TASKIQ: dict[str, Any] = {}
 
 
 def setup_taskiq(url: str) -> Any:
-    from taskiq_redis import ListQueueBroker
+    """taskiq's Redis stream broker: acknowledged delivery, as ours and dramatiq's."""
+    from taskiq_redis import RedisStreamBroker
 
-    broker = ListQueueBroker(url=url, queue_name=QUEUE)
+    broker = RedisStreamBroker(url=url, queue_name=QUEUE)
 
     @broker.task(task_name="tq_noop")
     async def tq_noop() -> None:
@@ -135,16 +170,19 @@ def setup_taskiq(url: str) -> Any:
     return broker
 
 
+async def taskiq_receive(broker: Any) -> None:
+    from taskiq.api import run_receiver_task
+
+    await run_receiver_task(broker, max_async_tasks=CONCURRENCY)
+
+
 # -- worker processes for the latency runs -----------------------------------------------
 
 
 def run_worker(lib: str, url: str, host: str, port: int) -> None:
     connect_probe(url)
     if lib == "bricolage.jobs":
-        from bricolage.jobs import Worker
-
-        queue = setup_ours(url)
-        Worker(queue, [QUEUE], concurrency=16).run()
+        ours_worker(setup_ours(url)).run()
     elif lib == "rq":
         from rq import Queue, SimpleWorker
 
@@ -153,47 +191,30 @@ def run_worker(lib: str, url: str, host: str, port: int) -> None:
             logging_level="WARNING"
         )
     elif lib == "arq":
-        from arq.connections import RedisSettings
-        from arq.worker import Worker as ArqWorker
 
-        async def main() -> None:
-            worker = ArqWorker(
-                functions=[arq_noop, arq_record],  # type: ignore[list-item]
-                redis_settings=RedisSettings(host=host, port=port),
-                queue_name=QUEUE,
-                handle_signals=False,
-            )
-            await worker.main()
+        async def arq_main() -> None:
+            await arq_worker(host, port, burst=False).main()
 
-        asyncio.run(main())
+        asyncio.run(arq_main())
     elif lib == "saq":
         from saq import Queue as SaqQueue
-        from saq import Worker as SaqWorker
 
-        async def main() -> None:
-            queue = SaqQueue.from_url(url, name=QUEUE)
-            worker = SaqWorker(queue, functions=[saq_noop, saq_record])
-            await worker.start()
+        async def saq_main() -> None:
+            await saq_worker(SaqQueue.from_url(url, name=QUEUE)).start()
 
-        asyncio.run(main())
+        asyncio.run(saq_main())
     elif lib == "dramatiq":
-        from dramatiq import Worker as DqWorker
-
-        broker = setup_dramatiq(url)
-        worker = DqWorker(broker, worker_threads=8)
-        worker.start()
+        dramatiq_worker(setup_dramatiq(url)).start()
         while True:
             time.sleep(1)
     elif lib == "taskiq":
-        from taskiq.api import run_receiver_task
-
         broker = setup_taskiq(url)
 
-        async def main() -> None:
+        async def taskiq_main() -> None:
             await broker.startup()
-            await run_receiver_task(broker)
+            await taskiq_receive(broker)
 
-        asyncio.run(main())
+        asyncio.run(taskiq_main())
     else:
         raise SystemExit(f"unknown library {lib!r}")
 

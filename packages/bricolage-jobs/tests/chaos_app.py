@@ -50,7 +50,7 @@ def poison_exit(n: int) -> None:
     os._exit(1)
 
 
-@registry.job(retry=RetryPolicy(max_attempts=3, base=0.05, factor=1.0, jitter=0.0))
+@registry.job(retry=RetryPolicy(max_attempts=3, initial=0.05, multiplier=1.0, jitter=0.0))
 def poison_raise(n: int) -> None:
     raise RuntimeError(f"poison {n}")
 

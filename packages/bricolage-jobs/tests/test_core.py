@@ -61,9 +61,9 @@ def test_every_path_ends_where_the_table_says(path: list[Event]) -> None:
 retry_policies = st.builds(
     RetryPolicy,
     max_attempts=st.integers(1, 20),
-    base=st.floats(0, 100),
-    factor=st.floats(1, 10),
-    max_delay=st.floats(0, 10_000),
+    initial=st.floats(0, 100),
+    multiplier=st.floats(1, 10),
+    maximum=st.floats(0, 10_000),
     jitter=st.floats(0, 1),
 )
 
@@ -72,7 +72,7 @@ retry_policies = st.builds(
 def test_backoff_stays_within_its_bounds(policy: RetryPolicy, attempt: int, seed: int) -> None:
     delay = policy.delay(attempt, Random(seed))
     top = policy.ceiling(attempt)
-    assert top <= policy.max_delay
+    assert top <= policy.maximum
     assert top * (1 - policy.jitter) - 1e-9 <= delay <= top + 1e-9
     assert policy.ceiling(attempt + 1) >= top
 
@@ -90,21 +90,21 @@ def test_failure_decision(policy: RetryPolicy, attempt: int, permanent: bool, se
     else:
         assert decision.event is Event.RETRY
         assert decision.due_at is not None
-        assert 1000.0 <= decision.due_at <= 1000.0 + policy.max_delay + 1e-6
+        assert 1000.0 <= decision.due_at <= 1000.0 + policy.maximum + 1e-6
 
 
 def test_huge_attempt_numbers_do_not_overflow() -> None:
-    assert RetryPolicy(base=1.0, factor=10.0, max_delay=60.0).ceiling(10_000) == 60.0
+    assert RetryPolicy(initial=1.0, multiplier=10.0, maximum=60.0).ceiling(10_000) == 60.0
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"max_attempts": 0}, "max_attempts"),
-        ({"base": -1.0}, "base"),
-        ({"factor": 0.5}, "factor"),
+        ({"initial": -1.0}, "initial"),
+        ({"multiplier": 0.5}, "multiplier"),
         ({"jitter": 2.0}, "jitter"),
-        ({"max_delay": float("nan")}, "max_delay"),
+        ({"maximum": float("nan")}, "maximum"),
     ],
 )
 def test_bad_retry_policies_are_refused(kwargs: dict[str, float], message: str) -> None:

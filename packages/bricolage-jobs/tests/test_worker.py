@@ -35,7 +35,7 @@ from bricolage.jobs import (
 pytestmark = pytest.mark.anyio
 
 correlation: contextvars.ContextVar[str] = contextvars.ContextVar("correlation", default="-")
-FAST_RETRY = RetryPolicy(max_attempts=3, base=0.01, factor=1.0, jitter=0.0)
+FAST_RETRY = RetryPolicy(max_attempts=3, initial=0.01, multiplier=1.0, jitter=0.0)
 
 
 def make_queue(backend: Backend) -> Queue:

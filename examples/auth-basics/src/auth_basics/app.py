@@ -14,6 +14,7 @@ from auth_basics import security, web
 from auth_basics.views import auth, dev, main
 from bricolage.security import (
     Argon2Parameters,
+    LockoutPolicy,
     SecurityHeaders,
     SecurityHeadersWSGI,
     random_token,
@@ -36,7 +37,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "ARGON2": Argon2Parameters(),
         "CLOCK": time.time,
         "LOGIN_RATE": (10, 60.0),
-        "LOCKOUT": security.lockout_policy(free_attempts=5, first_delay=1.0, max_delay=900.0),
+        "LOCKOUT": LockoutPolicy(free_attempts=5, base_delay=1.0, max_delay=900.0),
         "RESET_MAX_AGE": 3600,
     }
 

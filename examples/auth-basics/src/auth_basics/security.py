@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask, current_app
 
 from auth_basics.outbox import Outbox
 from bricolage.security import (
     CSRFProtection,
-    LockoutPolicy,
     LoginThrottle,
     PasswordHasher,
     RateLimiter,
@@ -21,14 +18,6 @@ from bricolage.security import (
 )
 
 _EXTENSION = "auth_basics"
-
-
-def lockout_policy(free_attempts: int, first_delay: float, max_delay: float) -> LockoutPolicy:
-    """A lockout policy in the collection's retry vocabulary, or the older one's names."""
-    names = inspect.signature(LockoutPolicy).parameters
-    first, cap = ("initial", "maximum") if "initial" in names else ("base_delay", "max_delay")
-    options: dict[str, Any] = {"free_attempts": free_attempts, first: first_delay, cap: max_delay}
-    return LockoutPolicy(**options)
 
 
 def fingerprint(password_hash: str) -> str:

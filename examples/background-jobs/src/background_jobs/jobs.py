@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import random
 import time
-from typing import Any
 
 from bricolage.jobs import JobRegistry, RetryPolicy, current_job
 
 registry = JobRegistry()
-
-
-def retry_policy(max_attempts: int, first_delay: float, jitter: float) -> RetryPolicy:
-    """A retry policy in the collection's vocabulary (``initial``), or the older ``base``."""
-    names = inspect.signature(RetryPolicy).parameters
-    delay_name = "initial" if "initial" in names else "base"
-    options: dict[str, Any] = {
-        "max_attempts": max_attempts,
-        delay_name: first_delay,
-        "jitter": jitter,
-    }
-    return RetryPolicy(**options)
 
 
 @registry.job(queue="default")
@@ -45,7 +31,7 @@ def slow_report(steps: int = 5, seconds: float = 0.5) -> str:
     return f"report ready after {steps} steps"
 
 
-@registry.job(retry=retry_policy(max_attempts=3, first_delay=0.5, jitter=0.5))
+@registry.job(retry=RetryPolicy(max_attempts=3, initial=0.5, jitter=0.5))
 def flaky(failure_rate: float = 0.5) -> str:
     """Fails at random; retried with backoff, dead after three failures."""
     if random.random() < failure_rate:
@@ -53,7 +39,7 @@ def flaky(failure_rate: float = 0.5) -> str:
     return "lucky"
 
 
-@registry.job(retry=retry_policy(max_attempts=2, first_delay=0.2, jitter=0.0))
+@registry.job(retry=RetryPolicy(max_attempts=2, initial=0.2, jitter=0.0))
 def always_fails(reason: str = "the upstream service is down") -> None:
     """Always fails: lands in the dead-letter queue, ready to be re-queued."""
     raise ConnectionError(reason)

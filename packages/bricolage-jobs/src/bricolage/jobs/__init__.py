@@ -21,6 +21,7 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from bricolage.jobs._backend import AsyncBackend, Backend, Renewal
+from bricolage.jobs._clock import Clock, SystemClock
 from bricolage.jobs._context import JobContext, JobMiddleware, current_job
 from bricolage.jobs._cron import Cron
 from bricolage.jobs._model import CorruptRecord, JobRecord, NewJob, Outcome, QueueStats
@@ -60,6 +61,7 @@ __all__ = [
     "BackendConnectionError",
     "BackendTimeoutError",
     "Call",
+    "Clock",
     "ConfigurationError",
     "CorruptJobError",
     "CorruptRecord",
@@ -96,6 +98,7 @@ __all__ = [
     "Schedule",
     "Scheduler",
     "StoreVersionError",
+    "SystemClock",
     "UnknownJobError",
     "Worker",
     "WorkerCounters",

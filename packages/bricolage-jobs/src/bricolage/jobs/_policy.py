@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from random import Random
 
 import attrs
@@ -29,54 +30,135 @@ def _positive(name: str, value: float, *, zero_ok: bool = False) -> None:
         raise ConfigurationError(f"{name} must be a finite number {bound}, got {value!r}")
 
 
-@attrs.frozen(slots=True)
+_RENAMED = {"base": "initial", "factor": "multiplier", "max_delay": "maximum"}
+
+
+def _deprecated(old: str) -> None:
+    warnings.warn(
+        f"RetryPolicy's {old!r} is now called {_RENAMED[old]!r}; the old name is removed "
+        "in bricolage-jobs 0.3",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+@attrs.frozen(slots=True, init=False)
 class RetryPolicy:
     """Exponential backoff with jitter between the attempts of a failing job.
 
-    Attempt ``n`` (1-based) that fails waits up to ``min(max_delay, base * factor**(n-1))``
-    seconds; ``jitter`` (0 to 1) removes a random share of it so that many failing jobs
-    do not retry in lockstep.
+    ``max_attempts`` counts every attempt, the first included. The wait after failed
+    attempt ``n`` (1-based) is drawn uniformly from ``[d * (1 - jitter), d]`` where
+    ``d = min(maximum, initial * multiplier**(n-1))``: a ``jitter`` of 1.0 is full
+    jitter, 0 none, so that many failing jobs do not retry in lockstep.
 
-    >>> policy = RetryPolicy(max_attempts=4, base=1.0, factor=2.0, jitter=0.0)
+    >>> policy = RetryPolicy(max_attempts=4, initial=1.0, multiplier=2.0, jitter=0.0)
     >>> [policy.delay(n, Random(0)) for n in (1, 2, 3)]
     [1.0, 2.0, 4.0]
+
+    The 0.1 names ``base``, ``factor`` and ``max_delay`` still work until 0.3, with a
+    :class:`DeprecationWarning`.
     """
 
-    max_attempts: int = 3
-    base: float = 1.0
-    factor: float = 2.0
-    max_delay: float = 300.0
-    jitter: float = 0.5
+    max_attempts: int
+    """Attempts in all, the first included (at least 1)."""
+    initial: float
+    """Seconds before the first retry, before jitter."""
+    maximum: float
+    """The longest wait, in seconds, however many attempts failed."""
+    multiplier: float
+    """How much each wait grows over the one before (at least 1)."""
+    jitter: float
+    """The share of each wait drawn at random, from 0 (none) to 1 (full jitter)."""
+
+    def __init__(
+        self,
+        max_attempts: int = 3,
+        initial: float | None = None,
+        *,
+        maximum: float | None = None,
+        multiplier: float | None = None,
+        jitter: float = 0.5,
+        base: float | None = None,
+        factor: float | None = None,
+        max_delay: float | None = None,
+    ) -> None:
+        chosen: dict[str, float | None] = {
+            "initial": initial,
+            "multiplier": multiplier,
+            "maximum": maximum,
+        }
+        for old, value in (("base", base), ("factor", factor), ("max_delay", max_delay)):
+            if value is None:
+                continue
+            _deprecated(old)
+            new = _RENAMED[old]
+            if chosen[new] is not None:
+                raise ConfigurationError(
+                    f"RetryPolicy got both {new}={chosen[new]!r} and its old name "
+                    f"{old}={value!r}; pass {new} only"
+                )
+            chosen[new] = value
+        self.__attrs_init__(
+            max_attempts,
+            1.0 if chosen["initial"] is None else chosen["initial"],
+            300.0 if chosen["maximum"] is None else chosen["maximum"],
+            2.0 if chosen["multiplier"] is None else chosen["multiplier"],
+            jitter,
+        )
 
     def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise ConfigurationError(
+                f"max_attempts must be an integer >= 1, got {self.max_attempts!r}"
+            )
         if self.max_attempts < 1:
             raise ConfigurationError(
                 f"max_attempts must be an integer >= 1, got {self.max_attempts!r}"
             )
-        _positive("base", self.base, zero_ok=True)
-        _positive("max_delay", self.max_delay, zero_ok=True)
-        if not (1.0 <= self.factor < math.inf):
-            raise ConfigurationError(f"factor must be a finite number >= 1, got {self.factor!r}")
+        _positive("initial", self.initial, zero_ok=True)
+        _positive("maximum", self.maximum, zero_ok=True)
+        if not (1.0 <= self.multiplier < math.inf):
+            raise ConfigurationError(
+                f"multiplier must be a finite number >= 1, got {self.multiplier!r}"
+            )
         if not (0.0 <= self.jitter <= 1.0):
             raise ConfigurationError(f"jitter must be between 0 and 1, got {self.jitter!r}")
 
-    def ceiling(self, attempt: int) -> float:
-        """The delay after failed ``attempt`` before jitter is taken off.
+    @property
+    def base(self) -> float:
+        """Deprecated: :attr:`initial`."""
+        _deprecated("base")
+        return self.initial
 
-        >>> RetryPolicy(base=2.0, max_delay=5.0).ceiling(3)
+    @property
+    def factor(self) -> float:
+        """Deprecated: :attr:`multiplier`."""
+        _deprecated("factor")
+        return self.multiplier
+
+    @property
+    def max_delay(self) -> float:
+        """Deprecated: :attr:`maximum`."""
+        _deprecated("max_delay")
+        return self.maximum
+
+    def ceiling(self, attempt: int) -> float:
+        """The wait after failed ``attempt`` before jitter: ``min(maximum, initial * ...)``.
+
+        >>> RetryPolicy(initial=2.0, maximum=5.0).ceiling(3)
         5.0
         """
         exponent = max(0, attempt - 1)
         try:
-            raw = self.base * self.factor**exponent
+            raw = self.initial * self.multiplier**exponent
         except OverflowError:
-            return self.max_delay
-        return min(self.max_delay, raw)
+            return self.maximum
+        return min(self.maximum, raw)
 
     def delay(self, attempt: int, rng: Random) -> float:
         """The wait after failed ``attempt``, in ``[ceiling * (1 - jitter), ceiling]``.
 
-        >>> 0.5 <= RetryPolicy(base=1.0, jitter=0.5).delay(1, Random(7)) <= 1.0
+        >>> 0.5 <= RetryPolicy(initial=1.0, jitter=0.5).delay(1, Random(7)) <= 1.0
         True
         """
         top = self.ceiling(attempt)

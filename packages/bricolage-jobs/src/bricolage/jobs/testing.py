@@ -2,8 +2,8 @@
 
 >>> clock = FrozenClock(100.0)
 >>> clock.advance(5)
->>> clock()
-105.0
+>>> clock.now(), clock.monotonic()
+(105.0, 5.0)
 """
 
 from __future__ import annotations
@@ -16,28 +16,91 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+import anyio.lowlevel
+
 from bricolage.jobs.errors import ConfigurationError
 
 __all__ = ["FrozenClock", "RedisServer", "free_port"]
 
 
 class FrozenClock:
-    """A clock that stands still until told to move; pass it as ``clock=``.
+    """A clock that stands still until a test moves it: a :class:`~bricolage.jobs.Clock`.
+
+    ``now()`` starts at ``start`` (wall seconds since the epoch) and ``monotonic()`` at
+    0.0; :meth:`advance`, :meth:`sleep` and :meth:`async_sleep` move both, :meth:`set`
+    jumps the wall clock alone (as a system clock adjusted by NTP would). Every sleep is
+    recorded in :attr:`sleeps`. Calling the clock returns ``now()``, so it also fits
+    where a ``Callable[[], float]`` is taken (``Queue(url, clock=FrozenClock())``).
 
     >>> clock = FrozenClock()
-    >>> clock(), clock.advance(1.5), clock()
-    (0.0, None, 1.5)
+    >>> clock.now(), clock.monotonic()
+    (1700000000.0, 0.0)
+    >>> clock.sleep(1.5)
+    >>> clock(), clock.monotonic(), clock.sleeps
+    (1700000001.5, 1.5, [1.5])
+    >>> clock.set(1_800_000_000.0)
+    >>> clock.now(), clock.monotonic()
+    (1800000000.0, 1.5)
     """
 
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self._now = float(start)
+        self._monotonic = 0.0
+        self.sleeps: list[float] = []
+        """Every :meth:`sleep` and :meth:`async_sleep`, in seconds, in order."""
 
-    def __call__(self) -> float:
-        return self.now
+    def __repr__(self) -> str:
+        return f"FrozenClock(now={self._now!r}, monotonic={self._monotonic!r})"
+
+    def now(self) -> float:
+        """Wall-clock seconds since the epoch, as the test last set or moved them."""
+        return self._now
+
+    def monotonic(self) -> float:
+        """Seconds since the clock was made, moved only by advancing or sleeping."""
+        return self._monotonic
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds``."""
-        self.now += seconds
+        """Move both clocks forward by ``seconds``.
+
+        >>> FrozenClock().advance(-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: a clock cannot go back: advance(-1) needs seconds >= 0
+        """
+        if not seconds >= 0:  # also refuses NaN
+            raise ValueError(f"a clock cannot go back: advance({seconds!r}) needs seconds >= 0")
+        self._now += seconds
+        self._monotonic += seconds
+
+    def set(self, now: float) -> None:
+        """Jump the wall clock to ``now`` (forward or back); ``monotonic()`` stays."""
+        self._now = float(now)
+
+    def sleep(self, seconds: float) -> None:
+        """Record the sleep and advance by ``seconds``, at once."""
+        self.advance(seconds)
+        self.sleeps.append(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        """Let other tasks run once (a checkpoint), then sleep as :meth:`sleep` does.
+
+        Cancelled at the checkpoint, it neither advances nor records anything.
+
+        >>> import anyio
+        >>> clock = FrozenClock(0.0)
+        >>> anyio.run(clock.async_sleep, 2.0)
+        >>> clock.now(), clock.sleeps
+        (2.0, [2.0])
+        """
+        if not seconds >= 0:
+            self.advance(seconds)  # raises the ValueError that names the value
+        await anyio.lowlevel.checkpoint()
+        self.sleep(seconds)
+
+    def __call__(self) -> float:
+        """The same as :meth:`now`."""
+        return self._now
 
 
 def free_port() -> int:
@@ -78,7 +141,9 @@ class RedisServer:
         redis = _redis_module()
         self._folder = tempfile.TemporaryDirectory(prefix="bricolage-redis-")
         self.port: int = free_port()
+        """The TCP port the server listens on, on 127.0.0.1."""
         self.url: str = f"redis://127.0.0.1:{self.port}/0"
+        """The server's URL, database 0."""
         self.process: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 - a fixed argument list
             [
                 found,
