@@ -103,8 +103,9 @@ def signup() -> str | Response | tuple[str, int]:
     user = create_user(db(), values["email"], values["name"], password_hash)
     db().commit()
     log.info("account created", extra={"user_id": user.id})
+    response = _start_session(user)
     flash(f"Welcome, {user.name}! Your Personal list is ready.", "success")
-    return _remember_device(_start_session(user), user.email)
+    return _remember_device(response, user.email)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -207,6 +208,6 @@ def reset(token: str) -> str | Response | tuple[str, int]:
     db().commit()
     rt.throttle.success(user.email, client_address())
     log.info("password reset", extra={"user_id": user.id})
-    flash("Your password is changed. Log in with the new one.", "success")
     session.clear()
+    flash("Your password is changed. Log in with the new one.", "success")
     return redirect(url_for("auth.login"))

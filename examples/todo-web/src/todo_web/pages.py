@@ -24,9 +24,9 @@ def search() -> str:
     user = current_user()
     assert user is not None
     lists = visible_list_ids(
-        db()
-        .execute(select(Membership.list_id, Membership.role).where(Membership.user_id == user.id))
-        .tuples()
+        db().execute(
+            select(Membership.list_id, Membership.role).where(Membership.user_id == user.id)
+        )
     )
     hits = runtime().index.search(query, lists) if query else []
     todos = {

@@ -103,6 +103,7 @@ def current_user() -> User | None:
     """The signed-in user, or None."""
     if "user" not in g:
         user_id = session.get("uid")
+        g.user = None  # stays None if the lookup fails, so the error page still renders
         g.user = db().get(User, user_id) if isinstance(user_id, int) else None
     user: User | None = g.user
     return user
