@@ -161,7 +161,7 @@ def test_a_member_cannot_manage_members(world: World, rt: Runtime) -> None:
         rows = db.execute(
             select(Membership.user_id, Membership.role).where(Membership.list_id == world.team.id)
         )
-        roles = {user_id: role for user_id, role in rows}
+        roles = {user_id: role for user_id, role in rows}  # noqa: C416 - rows are not pairs
     assert roles == {
         world.ada.id: "admin",
         world.grace.id: "member",

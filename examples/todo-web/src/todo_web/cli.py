@@ -140,7 +140,7 @@ def serve(host: str, port: int) -> None:
 def worker(burst: bool) -> None:
     """Run the background worker: reminder scans and e-mails."""
     from todo_web.db import make_engine, make_sessionmaker, migrate
-    from todo_web.jobs import JobRuntime, bind, make_queue, make_worker
+    from todo_web.jobs import JobRuntime, bind, make_queue, run_worker
 
     settings = _settings()
     logs = configure(service="todo-web-worker", level=settings.log_level, renderer="json")
@@ -149,7 +149,7 @@ def worker(burst: bool) -> None:
     queue = make_queue(settings)
     bind(JobRuntime(make_sessionmaker(engine), queue, settings, time.time))
     try:
-        make_worker(queue, burst=burst).run()
+        run_worker(queue, burst=burst)
     finally:
         queue.close()
         logs.close()

@@ -12,11 +12,12 @@ import logging
 from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager
 
+import anyio
 import attrs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bricolage.jobs import JobContext, JobRegistry, Queue, Schedule, Worker
+from bricolage.jobs import JobContext, JobRegistry, Queue, Schedule, Scheduler, Worker
 from bricolage.logging import correlation_from, inject_correlation_id
 from todo_web.models import Membership, Todo, User
 from todo_web.permissions import Action, allowed
@@ -31,6 +32,7 @@ __all__ = [
     "make_queue",
     "make_worker",
     "registry",
+    "run_worker",
     "scan_reminders",
     "send_reminder",
 ]
@@ -141,12 +143,26 @@ def make_queue(settings: AppSettings) -> Queue:
 
 
 def make_worker(queue: Queue, *, burst: bool = False) -> Worker:
-    """A worker for both queues, firing the reminder scan every minute."""
-    return Worker(
-        queue,
-        ["default", "mail"],
-        concurrency=4,
-        schedules=[REMINDER_SCHEDULE],
-        burst=burst,
-        poll_interval=0.5,
-    )
+    """A worker for both queues (the reminder schedule runs beside it, see run_worker)."""
+    return Worker(queue, ["default", "mail"], concurrency=4, burst=burst, poll_interval=0.5)
+
+
+def run_worker(queue: Queue, *, burst: bool = False) -> None:
+    """Work until SIGTERM or SIGINT, firing the reminder scan every minute.
+
+    With ``burst``, run what is queued and stop, without the schedule. The scheduler
+    runs as a task of its own beside the worker, in one event loop.
+    """
+    worker = make_worker(queue, burst=burst)
+    if burst:
+        worker.run()
+        return
+    scheduler = Scheduler(queue, [REMINDER_SCHEDULE])
+
+    async def serve() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(scheduler.serve)
+            await worker.serve(handle_signals=True)
+            tasks.cancel_scope.cancel()
+
+    anyio.run(serve)
