@@ -60,18 +60,19 @@ def stop() -> Iterator[list[subprocess.Popen[str]]]:
 def test_demo_prints_one_url_and_a_login_and_stops_cleanly_on_ctrl_c(
     tmp_path: Path, stop: list[subprocess.Popen[str]]
 ) -> None:
-    port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "todo_web", "demo", "--port", str(port)],
+        [sys.executable, "-m", "todo_web", "demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(tmp_path),
-        cwd=tmp_path,
+        env=_env(tmp_path, TMPDIR=str(tmp_path)),
     )
     stop.append(process)
     banner = _read_until(process, "Ctrl-C")
-    assert re.findall(r"https?://\S+", banner) == [f"http://localhost:{port}/"]
+    urls = re.findall(r"https?://\S+", banner)
+    assert len(urls) == 1, banner
+    port = int(urls[0].rstrip("/").rsplit(":", 1)[1])
+    assert urls == [f"http://localhost:{port}/"]
     assert "Log in as ada@example.com with the password demo-password" in banner
     status, body = _get(f"http://127.0.0.1:{port}/healthz")
     assert status == 200

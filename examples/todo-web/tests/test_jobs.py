@@ -188,8 +188,9 @@ def test_now_is_the_frozen_clock(rt: Runtime) -> None:
 
 
 def test_the_reminder_schedule_fires_the_scan_every_minute(rt: Runtime) -> None:
-    from bricolage.jobs import Scheduler
     from todo_web.jobs import REMINDER_SCHEDULE
+
+    from bricolage.jobs import Scheduler
 
     queue = make_queue(rt.settings)
     try:

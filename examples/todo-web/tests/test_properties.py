@@ -173,7 +173,7 @@ def test_from_args_accepts_only_known_values(text: str) -> None:
         if text and text not in allowed_values:
             with pytest.raises(filters.FilterError, match=f"{name} must be one of"):
                 filters.TodoFilter.from_args({name: text})
-    if text and not (text.isdigit() and int(text) >= 1):
+    if text and not (text.isascii() and text.isdigit() and int(text) >= 1):
         with pytest.raises(filters.FilterError, match="page must be a whole number"):
             filters.TodoFilter.from_args({"page": text})
 

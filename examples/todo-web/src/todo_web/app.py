@@ -29,7 +29,6 @@ from bricolage.security.errors import CSRFError
 from todo_web import auth, lists, pages
 from todo_web.db import make_engine, make_sessionmaker, migrate
 from todo_web.forms import PRIORITIES
-from todo_web.jobs import make_queue
 from todo_web.models import Todo
 from todo_web.search_index import TodoIndex
 from todo_web.settings import AppSettings, load_settings
@@ -90,7 +89,6 @@ def _build_runtime(settings: AppSettings, clock: Callable[[], float]) -> tuple[R
             clock=clock,
         ),
         clock=clock,
-        queue_factory=lambda: make_queue(settings),
     ), secret
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -100,9 +101,8 @@ def demo(port: int | None, data_dir: Path | None, no_worker: bool) -> None:
     click.echo(f"Todo is running at {url}")
     click.echo(f"Log in as {DEMO_USERS[0][0]} with the password {DEMO_PASSWORD} (Ctrl-C stops)")
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     finally:
         server.server_close()
         if worker is not None:
@@ -127,9 +127,8 @@ def serve(host: str, port: int) -> None:
     _stop_on_sigterm()
     click.echo(f"Serving on http://{host}:{port}/", err=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     finally:
         server.server_close()
         logs.close()

@@ -69,7 +69,7 @@ class TodoFilter:
         todo_web.filters.FilterError: due must be one of any, ...; got 'someday'
         """
         page_text = args.get("page", "1") or "1"
-        if not page_text.isdigit() or int(page_text) < 1:
+        if not (page_text.isascii() and page_text.isdigit()) or int(page_text) < 1:
             raise FilterError(f"page must be a whole number from 1; got {page_text!r}")
         tag = (args.get("tag") or "").strip().lower() or None
         return cls(

@@ -13,7 +13,6 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
-from bricolage.jobs import Queue
 from bricolage.security import (
     CSRFProtection,
     LoginThrottle,
@@ -60,15 +59,6 @@ class Runtime:
     login_limiter: RateLimiter
     throttle: LoginThrottle
     clock: Callable[[], float]
-    queue_factory: Callable[[], Queue]
-    _queue: Queue | None = None
-
-    @property
-    def queue(self) -> Queue:
-        """The job queue, opened on first use."""
-        if self._queue is None:
-            self._queue = self.queue_factory()
-        return self._queue
 
 
 def runtime() -> Runtime:
