@@ -132,7 +132,7 @@ def test_pages_partition_the_filtered_results(
 @given(total=st.integers(0, 10_000), number=st.integers(-5, 10_000), size=st.integers(1, 200))
 def test_paginate_clamps_to_an_existing_page(total: int, number: int, size: int) -> None:
     shown, offset = filters.paginate(total, number, size)
-    page = filters.Page(items=[], number=shown, size=size, total=total)
+    page: filters.Page[int] = filters.Page(items=[], number=shown, size=size, total=total)
     assert 1 <= shown <= page.pages
     assert offset == (shown - 1) * size
     assert offset <= max(0, total - 1) or total == 0
