@@ -79,7 +79,6 @@ def test_demo_prints_one_url_and_a_login_and_stops_cleanly_on_ctrl_c(
     assert '"status":"ok"' in body.replace(" ", "")
     status, body = _get(f"http://127.0.0.1:{port}/login")
     assert "Log in" in body
-    time.sleep(1.0)  # let the worker start, so that Ctrl-C stops both
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
@@ -114,8 +113,8 @@ def test_demo_keeps_its_data_when_asked_and_seeds_once(
         stop.append(process)
         _read_until(process, "Ctrl-C")
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
-        assert process.returncode == 0
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
     assert (data / "todo.sqlite3").is_file()
     assert (data / "app.log").read_text().count('"message":"request"') == 0
 
@@ -144,6 +143,23 @@ def test_serve_answers_and_stops_on_sigterm(
     assert process.returncode == 0
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert any('"message":"request"' in line and '"correlation_id"' in line for line in lines)
+
+
+def test_the_worker_runs_until_sigterm(tmp_path: Path, stop: list[subprocess.Popen[str]]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "todo_web", "worker"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path, TODO_WEB_PROFILE="test"),
+    )
+    stop.append(process)
+    ready = _read_until(process, '"message":"worker ready"')
+    assert '"service":"todo-web-worker"' in ready
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
 
 
 def test_migrate_reindex_and_a_burst_worker(

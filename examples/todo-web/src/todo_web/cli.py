@@ -98,10 +98,12 @@ def demo(port: int | None, data_dir: Path | None, no_worker: bool) -> None:
         )
     server = make_server("127.0.0.1", port, app, threaded=True)
     _stop_on_sigterm()
-    click.echo(f"Todo is running at {url}")
-    click.echo(f"Log in as {DEMO_USERS[0][0]} with the password {DEMO_PASSWORD} (Ctrl-C stops)")
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (or SIGTERM) at any point
+            click.echo(f"Todo is running at {url}")
+            click.echo(
+                f"Log in as {DEMO_USERS[0][0]} with the password {DEMO_PASSWORD} (Ctrl-C stops)"
+            )
             server.serve_forever()
     finally:
         server.server_close()
@@ -125,9 +127,9 @@ def serve(host: str, port: int) -> None:
     logs = configure(service="todo-web", level=settings.log_level, renderer=settings.log_format)
     server = make_server(host, port, create_app(settings), threaded=True)
     _stop_on_sigterm()
-    click.echo(f"Serving on http://{host}:{port}/", err=True)
     try:
         with contextlib.suppress(KeyboardInterrupt):
+            click.echo(f"Serving on http://{host}:{port}/", err=True)
             server.serve_forever()
     finally:
         server.server_close()

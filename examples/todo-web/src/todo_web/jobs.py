@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager
 
@@ -160,9 +161,18 @@ def run_worker(queue: Queue, *, burst: bool = False) -> None:
     scheduler = Scheduler(queue, [REMINDER_SCHEDULE])
 
     async def serve() -> None:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(scheduler.serve)
-            await worker.serve(handle_signals=True)
-            tasks.cancel_scope.cancel()
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+
+            async def stop_on_signal() -> None:
+                async for _ in signals:
+                    worker.stop()
+                    return
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(stop_on_signal)
+                tasks.start_soon(scheduler.serve)
+                log.info("worker ready", extra={"worker": worker.name})
+                await worker.serve()
+                tasks.cancel_scope.cancel()
 
     anyio.run(serve)
