@@ -1,0 +1,1 @@
+"""A multi-user to-do web application built on the bricolage packages."""
