@@ -24,12 +24,11 @@ import pytest
 from auth_basics import create_app
 from auth_basics._server import serving
 from auth_basics.outbox import Outbox
-from auth_basics.security import lockout_policy
 from auth_basics.store import UserStore
 from flask import Flask
 from werkzeug.serving import generate_adhoc_ssl_context
 
-from bricolage.security import Argon2Parameters
+from bricolage.security import Argon2Parameters, LockoutPolicy
 from bricolage.security.testing import FrozenClock
 
 EMAIL, PASSWORD = "alice@example.com", "correct horse battery"
@@ -158,7 +157,7 @@ def site(tmp_path: Path, clock: FrozenClock, tls: ssl.SSLContext) -> Iterator[Si
                     "ARGON2": Argon2Parameters.for_tests(),
                     "CLOCK": clock,
                     "LOGIN_RATE": (20, 60.0),
-                    "LOCKOUT": lockout_policy(free_attempts=3, first_delay=30, max_delay=900),
+                    "LOCKOUT": LockoutPolicy(free_attempts=3, base_delay=30, max_delay=900),
                 }
             )
         )

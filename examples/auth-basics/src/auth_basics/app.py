@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from bricolage.security import (
     LockoutPolicy,
     SecurityHeaders,
     SecurityHeadersWSGI,
+    SystemClock,
     random_token,
 )
 
@@ -35,7 +35,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "TRUSTED_PROXIES": [],
         "DEV_OUTBOX": False,
         "ARGON2": Argon2Parameters(),
-        "CLOCK": time.time,
+        "CLOCK": SystemClock(),
         "LOGIN_RATE": (10, 60.0),
         "LOCKOUT": LockoutPolicy(free_attempts=5, base_delay=1.0, max_delay=900.0),
         "RESET_MAX_AGE": 3600,

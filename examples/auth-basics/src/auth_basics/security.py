@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 
 from auth_basics.outbox import Outbox
 from bricolage.security import (
+    Clock,
     CSRFProtection,
     LoginThrottle,
     PasswordHasher,
@@ -40,7 +40,7 @@ class Services:
 def build(app: Flask) -> Services:
     """Make the services from ``app.config`` and keep them in ``app.extensions``."""
     config = app.config
-    clock: Callable[[], float] = config["CLOCK"]
+    clock: Clock = config["CLOCK"]
     secret = config["SECRET_KEY"]
     limit, period = config["LOGIN_RATE"]
     services = Services(
