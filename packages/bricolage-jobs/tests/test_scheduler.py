@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 import anyio
@@ -83,3 +84,23 @@ async def test_a_worker_runs_its_schedules(backend: Backend, anyio_backend: str)
     [done] = queue.jobs(JobState.SUCCEEDED)
     assert done.name == "beat"
     assert done.result == '"beat"'
+
+
+@pytest.mark.anyio
+async def test_a_worker_with_schedules_also_handles_signals(
+    backend: Backend, anyio_backend: str
+) -> None:
+    """Regression: the signal task and the schedule task once shared one cancel scope, so a
+    worker with schedules and signal handling (the default of ``run()``) crashed at start."""
+    queue = Queue(backend)
+
+    @queue.job()
+    def beat() -> None: ...
+
+    worker = Worker(queue, schedules=[Schedule("beat", "@hourly", beat)], poll_interval=0.05)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            await tg.start(functools.partial(worker.serve, handle_signals=True))
+            await anyio.sleep(0.2)
+            worker.stop()
+    assert worker.counters.failed == 0

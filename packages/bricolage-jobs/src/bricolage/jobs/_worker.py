@@ -262,18 +262,21 @@ class Worker:
             tg.start_soon(self._renew_loop, renew_scope)
             report_scope = anyio.CancelScope()
             tg.start_soon(self._report_loop, report_scope)
-            side = anyio.CancelScope()
+            # One scope per task: a cancel scope may enter only one ``with`` block.
+            signal_scope = anyio.CancelScope()
             if handle_signals:
-                tg.start_soon(self._signals, side)
+                tg.start_soon(self._signals, signal_scope)
+            schedule_scope = anyio.CancelScope()
             if self.scheduler is not None:
-                tg.start_soon(self._schedule_loop, side)
+                tg.start_soon(self._schedule_loop, schedule_scope)
             task_status.started()
             async with anyio.create_task_group() as jobs:
                 await self._fetch_loop(jobs)
                 await self._drain()
             renew_scope.cancel()
             report_scope.cancel()
-            side.cancel()
+            signal_scope.cancel()
+            schedule_scope.cancel()
 
     async def _signals(self, scope: anyio.CancelScope) -> None:
         with scope, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
