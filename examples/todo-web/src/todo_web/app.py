@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, abort, g, render_template, request, session
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Response
 from bricolage.logging import WSGICorrelationMiddleware
 from bricolage.security import (
     Argon2Parameters,
+    Clock,
     CSRFProtection,
     LockoutPolicy,
     LoginThrottle,
@@ -22,6 +22,7 @@ from bricolage.security import (
     RateLimiter,
     SecurityHeaders,
     SecurityHeadersWSGI,
+    SystemClock,
     TokenSigner,
     random_token,
 )
@@ -54,7 +55,7 @@ _TITLES = {
 }
 
 
-def _build_runtime(settings: AppSettings, clock: Callable[[], float]) -> tuple[Runtime, str]:
+def _build_runtime(settings: AppSettings, clock: Clock) -> tuple[Runtime, str]:
     secret = settings.secret_key.get_secret_value() or random_token(32)
     engine = make_engine(settings.sqlalchemy_url())
     migrate(engine)
@@ -88,13 +89,11 @@ def _build_runtime(settings: AppSettings, clock: Callable[[], float]) -> tuple[R
             ),
             clock=clock,
         ),
-        clock=clock,
+        clock=clock.now,
     ), secret
 
 
-def create_app(
-    settings: AppSettings | None = None, *, clock: Callable[[], float] = time.time
-) -> Flask:
+def create_app(settings: AppSettings | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the application: migrate the database, open the search index, wire routes.
 
     >>> import tempfile
@@ -105,7 +104,7 @@ def create_app(
     """
     settings = settings or load_settings()
     app = Flask(__name__)
-    rt, secret = _build_runtime(settings, clock)
+    rt, secret = _build_runtime(settings, clock or SystemClock())
     secure = settings.cookie_name.startswith("__Host-")
     app.config.update(
         SECRET_KEY=secret,
