@@ -1,0 +1,111 @@
+"""Errors raised by :mod:`bricolage.patterns`.
+
+Every error derives from :class:`PatternsError`; each specific error also inherits the
+built-in exception it refines, so a generic ``except LookupError`` still catches it::
+
+    Exception
+    └── PatternsError
+        ├── NoHandlerError (LookupError)              a command nobody handles
+        ├── DuplicateHandlerError (ValueError)        a second handler for one command
+        ├── HandlerSignatureError (TypeError)         a handler whose message type is unclear
+        ├── MessageTypeError (TypeError)              something neither a Command nor an Event
+        ├── MachineDefinitionError (ValueError)       states or transitions that contradict
+        └── IllegalTransitionError (ValueError)       an event the current state does not take
+            └── GuardRejectedError                    every guard of that event said no
+
+>>> issubclass(NoHandlerError, LookupError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DuplicateHandlerError",
+    "GuardRejectedError",
+    "HandlerSignatureError",
+    "IllegalTransitionError",
+    "MachineDefinitionError",
+    "MessageTypeError",
+    "NoHandlerError",
+    "PatternsError",
+]
+
+
+class PatternsError(Exception):
+    """The base of every error this package raises.
+
+    >>> try:
+    ...     raise NoHandlerError("no handler for command PlaceOrder")
+    ... except PatternsError as exc:
+    ...     print(type(exc).__name__)
+    NoHandlerError
+    """
+
+
+class NoHandlerError(PatternsError, LookupError):
+    """A command was handled but no handler is registered for its type.
+
+    >>> str(NoHandlerError("no handler registered for command PlaceOrder"))
+    'no handler registered for command PlaceOrder'
+    """
+
+
+class DuplicateHandlerError(PatternsError, ValueError):
+    """A second handler was registered for a command, which takes exactly one.
+
+    >>> issubclass(DuplicateHandlerError, ValueError)
+    True
+    """
+
+
+class HandlerSignatureError(PatternsError, TypeError):
+    """A handler's message type cannot be read from its signature.
+
+    >>> issubclass(HandlerSignatureError, TypeError)
+    True
+    """
+
+
+class MessageTypeError(PatternsError, TypeError):
+    """A value handled or registered for that is neither a Command nor an Event.
+
+    >>> issubclass(MessageTypeError, TypeError)
+    True
+    """
+
+
+class MachineDefinitionError(PatternsError, ValueError):
+    """A state machine declared with an unknown state, a duplicate state or no states.
+
+    >>> issubclass(MachineDefinitionError, ValueError)
+    True
+    """
+
+
+class IllegalTransitionError(PatternsError, ValueError):
+    """An event was fired that the current state does not accept.
+
+    Attributes:
+        state: The state the machine was in (it is still in it).
+        event: The event that was refused.
+
+    >>> err = IllegalTransitionError("paid", "cancel")
+    >>> err.state, err.event
+    ('paid', 'cancel')
+    >>> print(err)
+    event 'cancel' is not allowed in state 'paid'
+    """
+
+    def __init__(self, state: str, event: str, detail: str = "") -> None:
+        self.state = state
+        self.event = event
+        message = f"event {event!r} is not allowed in state {state!r}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class GuardRejectedError(IllegalTransitionError):
+    """The current state accepts the event, but every guard on it refused.
+
+    >>> print(GuardRejectedError("cart", "checkout", "guard has_items refused"))
+    event 'checkout' is not allowed in state 'cart': guard has_items refused
+    """
