@@ -10,9 +10,20 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from bricolage.patterns._bus import Command, Event, MessageBus, Middleware, NextHandler
+from bricolage.patterns._state import (
+    ANY_STATE,
+    Guard,
+    Hook,
+    StateChange,
+    StateMachine,
+    Transition,
+)
 from bricolage.patterns.errors import (
     DuplicateHandlerError,
+    GuardRejectedError,
     HandlerSignatureError,
+    IllegalTransitionError,
+    MachineDefinitionError,
     MessageTypeError,
     NoHandlerError,
     PatternsError,
@@ -21,15 +32,24 @@ from bricolage.patterns.errors import (
 __version__ = _version("bricolage-patterns")
 
 __all__ = [
+    "ANY_STATE",
     "Command",
     "DuplicateHandlerError",
     "Event",
+    "Guard",
+    "GuardRejectedError",
     "HandlerSignatureError",
+    "Hook",
+    "IllegalTransitionError",
+    "MachineDefinitionError",
     "MessageBus",
     "MessageTypeError",
     "Middleware",
     "NextHandler",
     "NoHandlerError",
     "PatternsError",
+    "StateChange",
+    "StateMachine",
+    "Transition",
     "__version__",
 ]

@@ -59,14 +59,22 @@ class Event:
 
 
 NextHandler = Callable[[Command | Event], Awaitable[Any]]
-"""What a middleware calls to pass the message on: ``await call_next(message)``."""
+"""What a middleware calls to pass the message on: ``await call_next(message)``.
+
+>>> async def passthrough(message: Command | Event, call_next: NextHandler) -> Any:
+...     return await call_next(message)
+"""
 
 Middleware = Callable[[Command | Event, NextHandler], Awaitable[Any]]
 """An async callable ``(message, call_next) -> result`` wrapped around every message.
 
+>>> import anyio
 >>> async def log_names(message, call_next):
 ...     print("handling", type(message).__name__)
 ...     return await call_next(message)
+>>> class Tick(Event): ...
+>>> anyio.run(MessageBus([log_names]).handle, Tick())
+handling Tick
 """
 
 

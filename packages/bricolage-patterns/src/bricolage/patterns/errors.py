@@ -7,7 +7,7 @@ built-in exception it refines, so a generic ``except LookupError`` still catches
     └── PatternsError
         ├── NoHandlerError (LookupError)              a command nobody handles
         ├── DuplicateHandlerError (ValueError)        a second handler for one command
-        ├── HandlerSignatureError (TypeError)         a handler whose message type is unclear
+        ├── HandlerSignatureError (TypeError)         a handler or hook that cannot be called so
         ├── MessageTypeError (TypeError)              something neither a Command nor an Event
         ├── MachineDefinitionError (ValueError)       states or transitions that contradict
         └── IllegalTransitionError (ValueError)       an event the current state does not take
@@ -59,7 +59,10 @@ class DuplicateHandlerError(PatternsError, ValueError):
 
 
 class HandlerSignatureError(PatternsError, TypeError):
-    """A handler's message type cannot be read from its signature.
+    """A handler or hook that cannot be called the way it is asked to be.
+
+    The bus raises it for a handler whose message type cannot be read from its signature;
+    a state machine raises it when a sync ``fire()`` meets an async guard or hook.
 
     >>> issubclass(HandlerSignatureError, TypeError)
     True
