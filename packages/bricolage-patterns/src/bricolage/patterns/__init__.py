@@ -18,6 +18,14 @@ from bricolage.patterns._state import (
     StateMachine,
     Transition,
 )
+from bricolage.patterns._uow import (
+    Aggregate,
+    EventSource,
+    InMemoryRepository,
+    InMemoryUnitOfWork,
+    Repository,
+    UnitOfWork,
+)
 from bricolage.patterns.errors import (
     DuplicateHandlerError,
     GuardRejectedError,
@@ -33,14 +41,18 @@ __version__ = _version("bricolage-patterns")
 
 __all__ = [
     "ANY_STATE",
+    "Aggregate",
     "Command",
     "DuplicateHandlerError",
     "Event",
+    "EventSource",
     "Guard",
     "GuardRejectedError",
     "HandlerSignatureError",
     "Hook",
     "IllegalTransitionError",
+    "InMemoryRepository",
+    "InMemoryUnitOfWork",
     "MachineDefinitionError",
     "MessageBus",
     "MessageTypeError",
@@ -48,8 +60,10 @@ __all__ = [
     "NextHandler",
     "NoHandlerError",
     "PatternsError",
+    "Repository",
     "StateChange",
     "StateMachine",
     "Transition",
+    "UnitOfWork",
     "__version__",
 ]
