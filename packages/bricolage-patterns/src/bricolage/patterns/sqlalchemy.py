@@ -5,6 +5,7 @@ the tests run on a SQLite file and on a private PostgreSQL server.
 
 >>> from sqlalchemy import Integer, String, create_engine
 >>> from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+>>> from bricolage.patterns.sqlalchemy import SqlAlchemyUnitOfWork
 >>> class Base(DeclarativeBase): ...
 >>> class Note(Base):
 ...     __tablename__ = "notes"
@@ -50,8 +51,22 @@ class SqlAlchemyRepository(Repository[T]):
         session: The session of the unit of work.
         kind: The mapped class.
 
-    >>> SqlAlchemyRepository.__name__
-    'SqlAlchemyRepository'
+    >>> from sqlalchemy import Integer, create_engine
+    >>> from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+    >>> from bricolage.patterns.sqlalchemy import SqlAlchemyRepository
+    >>> class Base(DeclarativeBase): ...
+    >>> class Tag(Base):
+    ...     __tablename__ = "tags"
+    ...     id = mapped_column(Integer, primary_key=True)
+    >>> engine = create_engine("sqlite://")
+    >>> Base.metadata.create_all(engine)
+    >>> with Session(engine) as session:
+    ...     tags = SqlAlchemyRepository(session, Tag)
+    ...     tags.add(Tag(id=1)); tags.add(Tag(id=2))
+    ...     tags.remove(tags.get(1))
+    ...     session.commit()
+    ...     [tag.id for tag in tags.list()]
+    [2]
     """
 
     def __init__(self, session: Session, kind: type[T]) -> None:
@@ -100,8 +115,25 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         session_factory: A :class:`sqlalchemy.orm.sessionmaker`.
         bus: Where committed events go (see :class:`~bricolage.patterns.UnitOfWork`).
 
-    >>> SqlAlchemyUnitOfWork.__mro__[1].__name__
-    'UnitOfWork'
+    >>> from sqlalchemy import Integer, create_engine
+    >>> from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+    >>> from bricolage.patterns import Aggregate, Event
+    >>> from bricolage.patterns.sqlalchemy import SqlAlchemyUnitOfWork
+    >>> class Base(DeclarativeBase): ...
+    >>> class Opened(Event): ...
+    >>> class Ticket(Base, Aggregate):
+    ...     __tablename__ = "tickets"
+    ...     id = mapped_column(Integer, primary_key=True)
+    >>> engine = create_engine("sqlite://")
+    >>> Base.metadata.create_all(engine)
+    >>> uow = SqlAlchemyUnitOfWork(sessionmaker(engine))
+    >>> with uow:
+    ...     ticket = Ticket(id=1)
+    ...     ticket.record(Opened())
+    ...     uow.repository(Ticket).add(ticket)
+    ...     uow.commit()
+    >>> [type(event).__name__ for event in uow.published]
+    ['Opened']
     """
 
     def __init__(
