@@ -10,6 +10,13 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from bricolage.patterns._bus import Command, Event, MessageBus, Middleware, NextHandler
+from bricolage.patterns._eventstore import (
+    EventStore,
+    NewEvent,
+    Projection,
+    Snapshot,
+    StoredEvent,
+)
 from bricolage.patterns._state import (
     ANY_STATE,
     Guard,
@@ -27,6 +34,7 @@ from bricolage.patterns._uow import (
     UnitOfWork,
 )
 from bricolage.patterns.errors import (
+    ConcurrencyError,
     DuplicateHandlerError,
     GuardRejectedError,
     HandlerSignatureError,
@@ -35,6 +43,7 @@ from bricolage.patterns.errors import (
     MessageTypeError,
     NoHandlerError,
     PatternsError,
+    StoreFormatError,
 )
 
 __version__ = _version("bricolage-patterns")
@@ -43,9 +52,11 @@ __all__ = [
     "ANY_STATE",
     "Aggregate",
     "Command",
+    "ConcurrencyError",
     "DuplicateHandlerError",
     "Event",
     "EventSource",
+    "EventStore",
     "Guard",
     "GuardRejectedError",
     "HandlerSignatureError",
@@ -57,12 +68,17 @@ __all__ = [
     "MessageBus",
     "MessageTypeError",
     "Middleware",
+    "NewEvent",
     "NextHandler",
     "NoHandlerError",
     "PatternsError",
+    "Projection",
     "Repository",
+    "Snapshot",
     "StateChange",
     "StateMachine",
+    "StoreFormatError",
+    "StoredEvent",
     "Transition",
     "UnitOfWork",
     "__version__",

@@ -10,6 +10,8 @@ built-in exception it refines, so a generic ``except LookupError`` still catches
         ├── HandlerSignatureError (TypeError)         a handler or hook that cannot be called so
         ├── MessageTypeError (TypeError)              something neither a Command nor an Event
         ├── MachineDefinitionError (ValueError)       states or transitions that contradict
+        ├── ConcurrencyError (RuntimeError)           a stream moved on since it was read
+        ├── StoreFormatError (ValueError)             an event store file this version cannot use
         └── IllegalTransitionError (ValueError)       an event the current state does not take
             └── GuardRejectedError                    every guard of that event said no
 
@@ -20,6 +22,7 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "ConcurrencyError",
     "DuplicateHandlerError",
     "GuardRejectedError",
     "HandlerSignatureError",
@@ -28,6 +31,7 @@ __all__ = [
     "MessageTypeError",
     "NoHandlerError",
     "PatternsError",
+    "StoreFormatError",
 ]
 
 
@@ -111,4 +115,37 @@ class GuardRejectedError(IllegalTransitionError):
 
     >>> print(GuardRejectedError("cart", "checkout", "guard has_items refused"))
     event 'checkout' is not allowed in state 'cart': guard has_items refused
+    """
+
+
+class ConcurrencyError(PatternsError, RuntimeError):
+    """An append expected a stream version that another writer has already moved past.
+
+    Nothing of the refused append is stored: read the stream again, decide again, retry.
+
+    Attributes:
+        stream: The stream appended to.
+        expected: The version the caller expected.
+        actual: The version the stream is at.
+
+    >>> err = ConcurrencyError("order-7", expected=2, actual=3)
+    >>> print(err)
+    stream 'order-7' is at version 3, not the expected version 2; read it again and retry
+    """
+
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream!r} is at version {actual}, not the expected version {expected}; "
+            "read it again and retry"
+        )
+
+
+class StoreFormatError(PatternsError, ValueError):
+    """An event store file written by a newer format, or not an event store at all.
+
+    >>> issubclass(StoreFormatError, ValueError)
+    True
     """
