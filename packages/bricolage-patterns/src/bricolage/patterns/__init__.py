@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from bricolage.patterns._bus import Command, Event, MessageBus, Middleware, NextHandler
+from bricolage.patterns._container import Container, Lifetime, Scope
 from bricolage.patterns._eventstore import (
     EventStore,
     NewEvent,
@@ -43,6 +44,7 @@ from bricolage.patterns.errors import (
     MessageTypeError,
     NoHandlerError,
     PatternsError,
+    ResolutionError,
     StoreFormatError,
 )
 
@@ -53,6 +55,7 @@ __all__ = [
     "Aggregate",
     "Command",
     "ConcurrencyError",
+    "Container",
     "DuplicateHandlerError",
     "Event",
     "EventSource",
@@ -64,6 +67,7 @@ __all__ = [
     "IllegalTransitionError",
     "InMemoryRepository",
     "InMemoryUnitOfWork",
+    "Lifetime",
     "MachineDefinitionError",
     "MessageBus",
     "MessageTypeError",
@@ -74,6 +78,8 @@ __all__ = [
     "PatternsError",
     "Projection",
     "Repository",
+    "ResolutionError",
+    "Scope",
     "Snapshot",
     "StateChange",
     "StateMachine",

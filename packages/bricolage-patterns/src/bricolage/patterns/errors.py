@@ -10,6 +10,7 @@ built-in exception it refines, so a generic ``except LookupError`` still catches
         ├── HandlerSignatureError (TypeError)         a handler or hook that cannot be called so
         ├── MessageTypeError (TypeError)              something neither a Command nor an Event
         ├── MachineDefinitionError (ValueError)       states or transitions that contradict
+        ├── ResolutionError (LookupError)             a service the container cannot build
         ├── ConcurrencyError (RuntimeError)           a stream moved on since it was read
         ├── StoreFormatError (ValueError)             an event store file this version cannot use
         └── IllegalTransitionError (ValueError)       an event the current state does not take
@@ -31,6 +32,7 @@ __all__ = [
     "MessageTypeError",
     "NoHandlerError",
     "PatternsError",
+    "ResolutionError",
     "StoreFormatError",
 ]
 
@@ -148,4 +150,14 @@ class StoreFormatError(PatternsError, ValueError):
 
     >>> issubclass(StoreFormatError, ValueError)
     True
+    """
+
+
+class ResolutionError(PatternsError, LookupError):
+    """The container cannot build a service: unregistered, a cycle, or a scope missing.
+
+    The message shows the chain of dependencies that led to the problem.
+
+    >>> print(ResolutionError("cannot resolve Checkout -> Payments: Payments is not registered"))
+    cannot resolve Checkout -> Payments: Payments is not registered
     """
