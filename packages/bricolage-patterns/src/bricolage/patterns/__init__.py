@@ -18,6 +18,7 @@ from bricolage.patterns._eventstore import (
     Snapshot,
     StoredEvent,
 )
+from bricolage.patterns._plugins import PluginRegistry, ReloadReport
 from bricolage.patterns._state import (
     ANY_STATE,
     Guard,
@@ -44,6 +45,7 @@ from bricolage.patterns.errors import (
     MessageTypeError,
     NoHandlerError,
     PatternsError,
+    PluginError,
     ResolutionError,
     StoreFormatError,
 )
@@ -76,7 +78,10 @@ __all__ = [
     "NextHandler",
     "NoHandlerError",
     "PatternsError",
+    "PluginError",
+    "PluginRegistry",
     "Projection",
+    "ReloadReport",
     "Repository",
     "ResolutionError",
     "Scope",

@@ -11,6 +11,7 @@ built-in exception it refines, so a generic ``except LookupError`` still catches
         ├── MessageTypeError (TypeError)              something neither a Command nor an Event
         ├── MachineDefinitionError (ValueError)       states or transitions that contradict
         ├── ResolutionError (LookupError)             a service the container cannot build
+        ├── PluginError (ImportError)                 a plugin that fails to load or to fit
         ├── ConcurrencyError (RuntimeError)           a stream moved on since it was read
         ├── StoreFormatError (ValueError)             an event store file this version cannot use
         └── IllegalTransitionError (ValueError)       an event the current state does not take
@@ -32,6 +33,7 @@ __all__ = [
     "MessageTypeError",
     "NoHandlerError",
     "PatternsError",
+    "PluginError",
     "ResolutionError",
     "StoreFormatError",
 ]
@@ -160,4 +162,12 @@ class ResolutionError(PatternsError, LookupError):
 
     >>> print(ResolutionError("cannot resolve Checkout -> Payments: Payments is not registered"))
     cannot resolve Checkout -> Payments: Payments is not registered
+    """
+
+
+class PluginError(PatternsError, ImportError):
+    """A plugin that cannot be imported, or that lacks members its extension point requires.
+
+    >>> print(PluginError("plugin 'csv' lacks export() required by Exporter"))
+    plugin 'csv' lacks export() required by Exporter
     """
