@@ -390,3 +390,73 @@ async def test_values_that_are_not_messages_are_refused() -> None:
         bus.collect(PlaceOrder("x"))  # type: ignore[arg-type]
     with pytest.raises(MessageTypeError):
         bus.register(lambda m: None, message_type=str)
+
+
+async def test_middleware_may_collect_events_around_any_message() -> None:
+    log: list[str] = []
+
+    async def audit(message: Command | Event, call_next: NextHandler) -> Any:
+        if isinstance(message, PlaceOrder):
+            bus.collect(OrderShipped("audited before"))
+        result = await call_next(message)
+        if isinstance(message, OrderPlaced):
+            bus.collect(OrderShipped("audited after"))
+        return result
+
+    bus = MessageBus([audit])
+
+    def place(command: PlaceOrder) -> None:
+        bus.collect(OrderPlaced("a"), OrderPlaced("b"))
+        bus.collect(OrderPlaced("c"))
+
+    bus.register(place)
+    bus.register(lambda e: log.append(f"placed {e.sku}"), message_type=OrderPlaced)
+    bus.register(lambda e: log.append(f"shipped {e.sku}"), message_type=OrderShipped)
+    await bus.handle(PlaceOrder("x"))
+    assert log == [
+        "placed a",
+        "placed b",
+        "placed c",
+        "shipped audited before",
+        "shipped audited after",
+        "shipped audited after",
+        "shipped audited after",
+    ]
+
+
+async def test_a_kept_call_next_used_later_handles_the_message_fully() -> None:
+    kept: list[NextHandler] = []
+    log: list[str] = []
+
+    async def keep(message: Command | Event, call_next: NextHandler) -> Any:
+        kept.append(call_next)
+        return await call_next(message)
+
+    bus = MessageBus([keep])
+
+    def place(command: PlaceOrder) -> str:
+        bus.collect(OrderPlaced(command.sku))
+        return command.sku
+
+    bus.register(place)
+    bus.register(lambda e: log.append(e.sku), message_type=OrderPlaced)
+    await bus.handle(PlaceOrder("first"))
+    assert await kept[0](PlaceOrder("later")) == "later"
+    assert log == ["first", "later"]
+
+
+async def test_sync_callables_returning_awaitables_are_awaited() -> None:
+    bus = MessageBus()
+    log: list[str] = []
+
+    async def place_async(command: PlaceOrder) -> str:
+        return f"async {command.sku}"
+
+    async def record(event: OrderPlaced) -> None:
+        log.append(event.sku)
+
+    bus.register(lambda c: place_async(c), message_type=PlaceOrder)
+    bus.register(lambda e: record(e), message_type=OrderPlaced)
+    assert await bus.handle(PlaceOrder("x")) == "async x"
+    await bus.handle(OrderPlaced("y"))
+    assert log == ["y"]

@@ -82,6 +82,23 @@ handling Tick
 class _Handler:
     func: Callable[[Any], Any]
     in_thread: bool
+    is_async: bool
+
+
+class _Frame:
+    """The state of one ``handle()`` call: its queue and the current handler's events."""
+
+    __slots__ = ("pending", "queue")
+
+    def __init__(self) -> None:
+        self.queue: deque[Event] = deque()
+        self.pending: list[Event] | None = None
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - instances with an async __call__
+    )
 
 
 def _message_types(handler: Callable[..., Any]) -> tuple[Any, ...]:
@@ -170,11 +187,8 @@ class MessageBus:
         self._middleware: list[Middleware] = list(middleware)
         self._chain: NextHandler = self._build_chain()
         self._backlog: deque[Event] = deque()
-        self._pending: ContextVar[list[Event] | None] = ContextVar(
-            f"bricolage.patterns.bus.pending.{id(self)}", default=None
-        )
-        self._queue: ContextVar[deque[Event] | None] = ContextVar(
-            f"bricolage.patterns.bus.queue.{id(self)}", default=None
+        self._frame: ContextVar[_Frame | None] = ContextVar(
+            f"bricolage.patterns.bus.frame.{id(self)}", default=None
         )
 
     # -- registration -------------------------------------------------------------------
@@ -224,7 +238,7 @@ class MessageBus:
                     f"handler {getattr(handler, '__qualname__', handler)!r} takes {kind!r}, "
                     "which is neither a Command nor an Event subclass"
                 )
-        entry = _Handler(handler, in_thread)
+        entry = _Handler(handler, in_thread, _is_async(handler))
         for kind in types_:
             if issubclass(kind, Command):
                 existing = self._commands.get(kind)
@@ -345,11 +359,13 @@ class MessageBus:
                 raise MessageTypeError(
                     f"collect() takes events; {event!r} is a {type(event).__qualname__}"
                 )
-        pending = self._pending.get()
-        if pending is None:
+        frame = self._frame.get()
+        if frame is None:
             self._backlog.extend(events)
+        elif frame.pending is None:
+            frame.pending = list(events)
         else:
-            pending.extend(events)
+            frame.pending.extend(events)
 
     async def drain(self) -> None:
         """Handle every event collected outside a handler, oldest first.
@@ -379,19 +395,26 @@ class MessageBus:
         ...     print(exc)
         no handler is registered for the command Unknown; register one with bus.register(handler)
         """
-        if not isinstance(message, Command | Event):
+        if not isinstance(message, (Command, Event)):
             raise MessageTypeError(
                 f"handle() takes a Command or an Event; got {message!r} "
                 f"({type(message).__qualname__})"
             )
-        queue: deque[Event] = deque()
-        token = self._queue.set(queue)
+        frame = _Frame()
+        token = self._frame.set(frame)
         try:
             result = await self._chain(message)
+            queue = frame.queue
+            if frame.pending:  # collected by a middleware, outside any handler
+                queue.extend(frame.pending)
+                frame.pending = None
             while queue:
                 await self._chain(queue.popleft())
+                if frame.pending:
+                    queue.extend(frame.pending)
+                    frame.pending = None
         finally:
-            self._queue.reset(token)
+            self._frame.reset(token)
         return result
 
     def _build_chain(self) -> NextHandler:
@@ -401,33 +424,54 @@ class MessageBus:
         return chain
 
     async def _dispatch(self, message: Command | Event) -> Any:
-        handlers = self._resolve(type(message))
+        handlers = self._resolved.get(type(message))
+        if handlers is None:
+            handlers = self._resolve(type(message))
+        frame = self._frame.get()
+        if frame is None:  # a middleware kept call_next and used it after handle() returned
+            return await self.handle(message)
         if isinstance(message, Command):
             if not handlers:
                 raise NoHandlerError(
                     f"no handler is registered for the command {type(message).__qualname__}; "
                     "register one with bus.register(handler)"
                 )
-            return await self._call(handlers[0], message)
+            return await self._call(handlers[0], message, frame)
         for entry in handlers:
-            await self._call(entry, message)
+            if entry.is_async or entry.in_thread:
+                await self._call(entry, message, frame)
+                continue
+            # The common case, inlined: a plain function, no coroutine to create.
+            saved = frame.pending
+            frame.pending = None
+            try:
+                result = entry.func(message)
+                if result is not None and inspect.isawaitable(result):
+                    await result
+                collected = typing.cast("list[Event] | None", frame.pending)  # set by collect()
+            finally:
+                frame.pending = saved
+            if collected:
+                frame.queue.extend(collected)
         return None
 
-    async def _call(self, entry: _Handler, message: Command | Event) -> Any:
-        collected: list[Event] = []
-        token = self._pending.set(collected)
+    async def _call(self, entry: _Handler, message: Command | Event, frame: _Frame) -> Any:
+        saved = frame.pending
+        frame.pending = None
         try:
-            if entry.in_thread:
+            if entry.is_async:
+                result = await entry.func(message)
+            elif entry.in_thread:
                 result = await anyio.to_thread.run_sync(entry.func, message)
             else:
                 result = entry.func(message)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     result = await result
+            collected = typing.cast("list[Event] | None", frame.pending)  # set by collect()
         finally:
-            self._pending.reset(token)
+            frame.pending = saved
         if collected:
-            queue = self._queue.get()
-            (self._backlog if queue is None else queue).extend(collected)
+            frame.queue.extend(collected)
         return result
 
 
