@@ -437,22 +437,23 @@ class MessageBus:
                     "register one with bus.register(handler)"
                 )
             return await self._call(handlers[0], message, frame)
-        for entry in handlers:
-            if entry.is_async or entry.in_thread:
-                await self._call(entry, message, frame)
-                continue
-            # The common case, inlined: a plain function, no coroutine to create.
-            saved = frame.pending
-            frame.pending = None
-            try:
+        saved = frame.pending
+        try:
+            for entry in handlers:
+                if entry.is_async or entry.in_thread:
+                    frame.pending = None
+                    await self._call(entry, message, frame)
+                    continue
+                # The common case, inlined: a plain function, no coroutine to create.
+                frame.pending = None
                 result = entry.func(message)
                 if result is not None and inspect.isawaitable(result):
                     await result
                 collected = typing.cast("list[Event] | None", frame.pending)  # set by collect()
-            finally:
-                frame.pending = saved
-            if collected:
-                frame.queue.extend(collected)
+                if collected:
+                    frame.queue.extend(collected)
+        finally:
+            frame.pending = saved
         return None
 
     async def _call(self, entry: _Handler, message: Command | Event, frame: _Frame) -> Any:
