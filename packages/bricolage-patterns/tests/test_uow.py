@@ -274,3 +274,30 @@ def test_the_session_exists_only_inside_the_block(tmp_path: Path) -> None:
     uow = SqlAlchemyUnitOfWork(sessionmaker(create_engine(f"sqlite:///{tmp_path / 'x.db'}")))
     with pytest.raises(PatternsError, match="outside a 'with uow:' block"):
         uow.repository(Account)
+
+
+def test_events_are_published_in_recorded_order_across_aggregates() -> None:
+    class Outbox:
+        """An event source that is not an Aggregate: its events follow the recorded ones."""
+
+        id = "outbox"
+
+        def collect_events(self) -> list[Event]:
+            return [Deposited("outbox", 0)]
+
+    uow = InMemoryUnitOfWork()
+    with uow:
+        a, b = Wallet("a"), Wallet("b")
+        uow.repository(Wallet).add(a)
+        uow.repository(Wallet).add(b)
+        uow.repository(Outbox).add(Outbox())
+        a.deposit(1)
+        b.deposit(2)
+        a.deposit(3)
+        uow.commit()
+    assert uow.published == [
+        Deposited("a", 1),
+        Deposited("b", 2),
+        Deposited("a", 3),
+        Deposited("outbox", 0),
+    ]

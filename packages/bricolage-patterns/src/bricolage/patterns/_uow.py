@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Hashable, Iterator
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
@@ -19,6 +20,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_SEQUENCE = itertools.count()  # orders events recorded by different aggregates
 
 
 @runtime_checkable
@@ -58,11 +61,11 @@ class Aggregate:
         >>> len(a.collect_events())
         1
         """
-        pending: list[Event] | None = self.__dict__.get("_bricolage_events")
+        pending: list[tuple[int, Event]] | None = self.__dict__.get("_bricolage_events")
         if pending is None:
             pending = []
             self.__dict__["_bricolage_events"] = pending
-        pending.append(event)
+        pending.append((next(_SEQUENCE), event))
 
     def collect_events(self) -> list[Event]:
         """Return the recorded events, oldest first, and forget them.
@@ -70,7 +73,10 @@ class Aggregate:
         >>> Aggregate().collect_events()
         []
         """
-        pending: list[Event] = self.__dict__.pop("_bricolage_events", None) or []
+        return [event for _, event in self._take_sequenced()]
+
+    def _take_sequenced(self) -> list[tuple[int, Event]]:
+        pending: list[tuple[int, Event]] = self.__dict__.pop("_bricolage_events", None) or []
         return pending
 
 
@@ -245,10 +251,15 @@ class UnitOfWork:
 
         If the commit itself fails, the work is rolled back and no event is published.
         """
-        events: list[Event] = []
+        # In the order they were recorded, across aggregates.
+        sequenced: list[tuple[int, Event]] = []
         for item in self._seen():
-            if isinstance(item, EventSource):
-                events.extend(item.collect_events())
+            if isinstance(item, Aggregate):
+                sequenced.extend(item._take_sequenced())
+            elif isinstance(item, EventSource):
+                sequenced.extend((next(_SEQUENCE), event) for event in item.collect_events())
+        sequenced.sort(key=lambda pair: pair[0])
+        events = [event for _, event in sequenced]
         try:
             self._commit()
         except BaseException:
