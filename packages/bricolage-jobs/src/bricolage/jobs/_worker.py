@@ -290,16 +290,14 @@ class Worker:
         with scope:
             await self.scheduler.serve()
 
+    def _claim_args(
+        self, free: int
+    ) -> tuple[Sequence[str], str, int, float, float, Mapping[str, RateLimit]]:
+        """What every claim sends, on both paths: queues, worker, how many, lease, now, limits."""
+        return (self.queues, self.name, free, self.lease.duration, self.clock(), self.rate_limits)
+
     def _claim(self, free: int, alone: bool) -> list[JobRecord]:
-        return self.backend.claim(
-            self.queues,
-            self.name,
-            free,
-            self.lease.duration,
-            self.clock(),
-            self.rate_limits,
-            alone=alone,
-        )
+        return self.backend.claim(*self._claim_args(free), alone=alone)
 
     def _poll(self, free: int, alone: bool, wait: bool) -> tuple[list[JobRecord], float | None]:
         """The idle cycle of :meth:`_next_jobs`, in one worker thread (one hop per cycle)."""
@@ -315,16 +313,7 @@ class Worker:
             time.sleep(plan.sleep)
         if self._stop_flag.is_set():
             return [], wake
-        claimed = backend.wait_and_claim(
-            plan.server_wait,
-            self.queues,
-            self.name,
-            free,
-            self.lease.duration,
-            self.clock(),
-            self.rate_limits,
-            alone=alone,
-        )
+        claimed = backend.wait_and_claim(plan.server_wait, *self._claim_args(free), alone=alone)
         return claimed, wake
 
     async def _next_jobs(self, free: int, alone: bool) -> tuple[list[JobRecord], float | None]:
@@ -339,15 +328,7 @@ class Worker:
         native = self._native
         if native is None:
             return await anyio.to_thread.run_sync(self._poll, free, alone, not self.burst)
-        claimed, wake = await native.aclaim(
-            self.queues,
-            self.name,
-            free,
-            self.lease.duration,
-            self.clock(),
-            self.rate_limits,
-            alone=alone,
-        )
+        claimed, wake = await native.aclaim(*self._claim_args(free), alone=alone)
         if claimed:
             return claimed, wake
         plan = _IdlePlan.make(
@@ -360,14 +341,7 @@ class Worker:
         if self._stop_flag.is_set():
             return [], wake
         claimed = await native.await_and_claim(
-            plan.server_wait,
-            self.queues,
-            self.name,
-            free,
-            self.lease.duration,
-            self.clock(),
-            self.rate_limits,
-            alone=alone,
+            plan.server_wait, *self._claim_args(free), alone=alone
         )
         return claimed, wake
 
