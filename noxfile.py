@@ -127,7 +127,8 @@ def _install_project(
 def _load_tool(name: str) -> ModuleType:
     """A script under ``tools/`` loaded as a module (its tables drive sessions below)."""
     spec = importlib.util.spec_from_file_location(f"_tools_{name}", ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -219,18 +220,32 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
-def docs(session: nox.Session) -> None:
-    """The Sphinx site with warnings as errors, then its doctests."""
+def _install_docs(session: nox.Session) -> None:
     # Each package with its test group: docstring examples may use what its tests use.
     for name in PACKAGES:
         _install_project(session, _package_dir(name), group="test")
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The Sphinx site with warnings as errors, then its doctests; silent when all is well."""
+    _install_docs(session)
     out = ROOT / "docs" / "_build"
     shutil.rmtree(out, ignore_errors=True)
     common = ["-W", "--keep-going", "-q", str(ROOT / "docs")]
     session.run("sphinx-build", "-b", "html", *common, str(out / "html"))
     session.run("sphinx-build", "-b", "doctest", *common, str(out / "doctest"))
+
+
+@nox.session(name="docs-versions")
+def docs_versions(session: nox.Session) -> None:
+    """The published site: ``latest`` and each package's releases, with a version switcher.
+
+    Writes ``docs/_build/site`` (see ``tools/docs_versions.py``); the docs workflow deploys it.
+    """
+    _install_docs(session)
+    session.run("python", str(ROOT / "tools" / "docs_versions.py"), *session.posargs)
 
 
 @nox.session
@@ -363,9 +378,7 @@ def benchmark(session: nox.Session, name: str) -> None:
     # The printed figures are also kept as the last run's results, for the quality page.
     results = REPORTS / "bench" / f"{name}.txt"
     results.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join(
-        ["python", "-u", _quote(folder / "run.py"), *map(_quote, session.posargs)]
-    )
+    command = " ".join(["python", "-u", _quote(folder / "run.py"), *map(_quote, session.posargs)])
     session.run(
         "bash", "-o", "pipefail", "-c", f"{command} | tee {_quote(results)}", external=True
     )
@@ -428,7 +441,8 @@ def wheeltypes(session: nox.Session, package: str) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         wheels = [_build_wheel(session, path, tmp / "wheels" / package)]
-        wheels += [_build_wheel(session, s, tmp / "wheels" / s.name) for s in _local_siblings(path)]
+        for sibling in _local_siblings(path):
+            wheels.append(_build_wheel(session, sibling, tmp / "wheels" / sibling.name))
         venv = tmp / "venv"
         python = str(venv / "bin" / "python")
         session.run("uv", "venv", "--quiet", "--python", "python", str(venv))
@@ -444,10 +458,18 @@ def wheeltypes(session: nox.Session, package: str) -> None:
             "mypy", "--strict", "--python-executable", python, "--cache-dir", str(tmp / "mypy"),
             "-p", f"bricolage.{package}", success_codes=[0, 1], silent=True,
         )  # fmt: skip
-        pyright = session.run(
-            "pyright", "--pythonpath", python, "--outputjson", "--ignoreexternal",
-            "--verifytypes", f"bricolage.{package}", success_codes=[0, 1], silent=True,
-        )  # fmt: skip
+        # pyright finds the installed packages through the Python first on PATH: the fresh
+        # environment's, not this session's.
+        command = [
+            str(Path(session.bin) / "pyright"), "--outputjson", "--ignoreexternal",
+            "--verifytypes", f"bricolage.{package}",
+        ]  # fmt: skip
+        session.log(" ".join(command))
+        env = dict(os.environ, VIRTUAL_ENV=str(venv))
+        env["PATH"] = os.pathsep.join([str(venv / "bin"), *_outside_path(session)])
+        pyright = subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, check=False
+        ).stdout
         session.chdir(ROOT)
     mypy_out = str(mypy or "")
     print(mypy_out.rstrip())
@@ -481,6 +503,13 @@ def wheeltypes(session: nox.Session, package: str) -> None:
     )
     if mypy_errors or score < 1.0:
         session.error(f"bricolage.{package} wheel is not type-complete: {figures}")
+
+
+def _outside_path(session: nox.Session) -> list[str]:
+    """PATH without this session's own environment."""
+    own = str(Path(session.bin).resolve())
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    return [e for e in entries if e and str(Path(e).resolve()) != own]
 
 
 def _mutation(session: nox.Session, target: str, *, max_seconds: float | None) -> None:
@@ -519,9 +548,7 @@ def mutation_ci(session: nox.Session, target: str) -> None:
 
 
 def _git(*args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
@@ -602,9 +629,7 @@ def release_dryrun(session: nox.Session) -> None:
         chosen = list(session.posargs)
     else:
         chosen = [
-            p
-            for p in PACKAGES
-            if _changed(p, _base_for(p), "src", "pyproject.toml", "README.md")
+            p for p in PACKAGES if _changed(p, _base_for(p), "src", "pyproject.toml", "README.md")
         ]
     if not chosen:
         session.log("no package changed since its base: nothing to release")
