@@ -657,11 +657,10 @@ def release_dryrun(session: nox.Session) -> None:
             session.run("uv", "venv", "--quiet", "--python", "python", str(venv))
             session.run(
                 "uv", "pip", "install", "--quiet", "--python", python, "--find-links",
-                str(index), "--no-cache", f"bricolage-{package}=={version}",
+                str(index), f"bricolage-{package}=={version}",
             )  # fmt: skip
             session.run(
                 python, "-c",
-                "import importlib.metadata as md, sys; "
                 f"import bricolage.{package} as m; "
                 f"assert m.__version__ == {version!r}, m.__version__; "
                 "print(m.__name__, m.__version__, 'installed from the local index')",
