@@ -5,7 +5,7 @@
 Why per-tag builds and not sphinx-multiversion: our tags are per package
 (``bricolage-<name>-v<version>``) while the site is one, so a "version" is a package's
 release, not a state of the whole repository. For each tag (the newest ``--keep`` per
-package) the tag's ``docs/`` and ``packages/*/src`` are exported with ``git archive`` and
+package) the tag's tree is exported with ``git archive`` and its ``docs/`` are
 built with *today's* configuration (``sphinx-build -c docs``), so every build carries the
 same theme and version switcher; autodoc imports that tag's sources (they come first on
 ``PYTHONPATH``). The layout:
@@ -71,11 +71,11 @@ def _sphinx(source: Path, out: Path, env: dict[str, str], *, strict: bool) -> No
 
 
 def _export(tag: str, into: Path) -> None:
-    """The tag's docs, packages and README, as files (no checkout of the working tree)."""
+    """The tag's tree, as files: its docs include the READMEs of packages and examples."""
     archive = into / "tag.tar"
     with archive.open("wb") as handle:
         subprocess.run(  # noqa: S603 - the tag comes from `git tag`
-            ["git", "archive", "--format=tar", tag, "docs", "packages", "README.md"],  # noqa: S607
+            ["git", "archive", "--format=tar", tag],  # noqa: S607
             cwd=ROOT,
             stdout=handle,
             check=True,
