@@ -50,7 +50,7 @@ TARGETS: dict[str, Target] = {
         Target("http", "_retry", ("test_retry.py",), 90.0),
         Target("jobs", "_states", ("test_state_machine.py", "test_core.py"), 90.0),
         Target("jobs", "_policy", ("test_core.py", "test_state_machine.py"), 90.0),
-        Target("security", "_jwt", ("test_jwt.py",), 90.0),
+        Target("security", "_jwt", ("test_jwt.py", "test_jwks.py"), 90.0),
         Target("security", "_tokens", ("test_tokens.py",), 90.0),
         Target("search", "_query", ("test_query_parser.py",), 90.0),
         Target("search", "_scoring", ("test_search.py", "test_properties.py"), 90.0),
