@@ -137,7 +137,7 @@ def _run_mutmut(workdir: Path, max_seconds: float | None, max_children: int) -> 
         print(f"mutation: time cap of {max_seconds:.0f}s reached, stopping mutmut", flush=True)
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
