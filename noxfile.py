@@ -6,20 +6,33 @@ Packages are discovered from ``packages/*/pyproject.toml`` and examples from
     nox -s ci                      # everything CI runs
     nox -s tests -p settings       # one package's tests (also: nox -s "tests(settings)")
     nox -s bench -- search         # one benchmark
-    nox -s demo -- config-and-logging
+    nox -s demo                    # the default demo (DEMO_EXAMPLE below)
+    nox -s "wheeltypes(http)"      # mypy --strict and pyright --verifytypes on the built wheel
+    nox -s "mutation(http._rfc9111)"   # full mutation run of one sans-I/O module
+    nox -s changelog release-dryrun
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
+import shlex
 import shutil
+import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import nox
 
+# The example ``nox -s demo`` runs when no example is named.
+DEMO_EXAMPLE = "config-and-logging"
+
 ROOT = Path(__file__).parent
+REPORTS = ROOT / "reports"  # test reports, coverage, type and mutation figures (CI artefacts)
 PACKAGES_DIR = ROOT / "packages"
 EXAMPLES_DIR = ROOT / "examples"
 BENCHMARKS_DIR = ROOT / "benchmarks"
@@ -111,17 +124,44 @@ def _install_project(
     session.install(*args)
 
 
+def _load_tool(name: str) -> ModuleType:
+    """A script under ``tools/`` loaded as a module (its tables drive sessions below)."""
+    spec = importlib.util.spec_from_file_location(f"_tools_{name}", ROOT / "tools" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# "<package>.<module>" for each sans-I/O core under mutation testing (tools/mutation.py).
+MUTATION_TARGETS = sorted(_load_tool("mutation").TARGETS)
+# The bounded CI form: this many seconds of mutants per module, the fastest first.
+MUTATION_CI_SECONDS = 60
+
+
 @nox.session(python=False)
 def ci(session: nox.Session) -> None:
-    """Everything CI runs: tests, types, lint, docs, builds and examples of every project."""
+    """Everything CI runs: tests, types, lint, docs, builds, release checks and examples.
+
+    Sized for about 35 minutes on two cores: the full mutation runs (``mutation(...)``)
+    stay out; ``mutation-ci`` spends a fixed time per module instead.
+    """
+    session.notify("workflows")
+    session.notify("changelog")
+    session.notify("lint")
     for name in PACKAGES:
         session.notify(f"tests({name})")
         session.notify(f"typecheck({name})")
         session.notify(f"build({name})")
-    session.notify("lint")
-    session.notify("docs")
+        session.notify(f"wheeltypes({name})")
+    for target in MUTATION_TARGETS:
+        session.notify(f"mutation-ci({target})")
+    session.notify("release-dryrun")
     for example in EXAMPLES:
         session.notify(f"examples({example})")
+    # Last: the docs carry the quality page, written from the reports of the sessions above.
+    session.notify("docs")
 
 
 @nox.session
@@ -142,7 +182,9 @@ def tests(session: nox.Session, package: str) -> None:
         f"--cov={source}",
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
+        f"--cov-report=json:{REPORTS / 'coverage' / f'{package}.json'}",
         "--cov-fail-under=90",
+        f"--junitxml={REPORTS / 'junit' / f'tests-{package}.xml'}",
         "--doctest-modules",
         "-p",
         "no:cacheprovider",
@@ -178,18 +220,32 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
-def docs(session: nox.Session) -> None:
-    """The Sphinx site with warnings as errors, then its doctests."""
+def _install_docs(session: nox.Session) -> None:
     # Each package with its test group: docstring examples may use what its tests use.
     for name in PACKAGES:
         _install_project(session, _package_dir(name), group="test")
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The Sphinx site with warnings as errors, then its doctests; silent when all is well."""
+    _install_docs(session)
     out = ROOT / "docs" / "_build"
     shutil.rmtree(out, ignore_errors=True)
     common = ["-W", "--keep-going", "-q", str(ROOT / "docs")]
     session.run("sphinx-build", "-b", "html", *common, str(out / "html"))
     session.run("sphinx-build", "-b", "doctest", *common, str(out / "doctest"))
+
+
+@nox.session(name="docs-versions")
+def docs_versions(session: nox.Session) -> None:
+    """The published site: ``latest`` and each package's releases, with a version switcher.
+
+    Writes ``docs/_build/site`` (see ``tools/docs_versions.py``); the docs workflow deploys it.
+    """
+    _install_docs(session)
+    session.run("python", str(ROOT / "tools" / "docs_versions.py"), *session.posargs)
 
 
 @nox.session
@@ -264,9 +320,15 @@ def wheeltest(session: nox.Session, package: str) -> None:
 @nox.session
 @nox.parametrize("example", EXAMPLES, ids=EXAMPLES)
 def examples(session: nox.Session, example: str) -> None:
-    """One example application's tests."""
+    """One example application's tests.
+
+    Screenshots and other artefacts go to the folder named by ``BRICOLAGE_ARTIFACTS``
+    (``reports/artifacts/<example>/``), which CI uploads.
+    """
     path = EXAMPLES_DIR / example
     _install_project(session, path, group="test")
+    artifacts = REPORTS / "artifacts" / example
+    artifacts.mkdir(parents=True, exist_ok=True)
     session.run(
         "pytest",
         "-c",
@@ -275,8 +337,10 @@ def examples(session: nox.Session, example: str) -> None:
         str(path),
         "-p",
         "no:cacheprovider",
+        f"--junitxml={REPORTS / 'junit' / f'examples-{example}.xml'}",
         str(path / "tests"),
         *session.posargs,
+        env={"BRICOLAGE_ARTIFACTS": str(artifacts)},
     )
 
 
@@ -311,13 +375,23 @@ def benchmark(session: nox.Session, name: str) -> None:
     requirements = folder / "requirements.txt"
     if requirements.is_file():
         session.install("-r", str(requirements))
-    session.run("python", str(folder / "run.py"), *session.posargs)
+    # The printed figures are also kept as the last run's results, for the quality page.
+    results = REPORTS / "bench" / f"{name}.txt"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python", "-u", _quote(folder / "run.py"), *map(_quote, session.posargs)])
+    session.run(
+        "bash", "-o", "pipefail", "-c", f"{command} | tee {_quote(results)}", external=True
+    )
+
+
+def _quote(value: object) -> str:
+    return shlex.quote(str(value))
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Run an example as a demo: ``nox -s demo -- <example> [args]``."""
-    name, *rest = session.posargs or ["config-and-logging"]
+    """Run an example as a demo: ``nox -s demo -- <example> [args]`` (default: DEMO_EXAMPLE)."""
+    name, *rest = session.posargs or [DEMO_EXAMPLE]
     path = EXAMPLES_DIR / name
     if not path.is_dir():
         session.error(f"no example named {name!r}; one of: {', '.join(EXAMPLES)}")
@@ -328,3 +402,286 @@ def demo(session: nox.Session) -> None:
         session.error(f"{path / 'pyproject.toml'} has no [tool.bricolage] demo command")
     _install_project(session, path, group=None)
     session.run(*command, *rest, external=False)
+
+
+# --- release engineering and quality gates ------------------------------------------------
+
+
+def _build_wheel(session: nox.Session, project_dir: Path, outdir: Path) -> Path:
+    """Build one project's wheel into ``outdir`` and return its path."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    for old in outdir.glob("*.whl"):
+        old.unlink()
+    session.run(
+        "python", "-m", "build", "--wheel", "--installer", "uv", "--outdir", str(outdir),
+        str(project_dir), silent=True,
+    )  # fmt: skip
+    return next(outdir.glob("*.whl"))
+
+
+def _all_extras(project_dir: Path) -> tuple[str, ...]:
+    project = _pyproject(project_dir)["project"]
+    assert isinstance(project, dict)
+    return tuple(project.get("optional-dependencies", {}))
+
+
+@nox.session
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
+def wheeltypes(session: nox.Session, package: str) -> None:
+    """Type-check the built wheel as a user gets it, from outside the checkout.
+
+    The wheel (and its sibling wheels) go, with every extra, into a fresh environment;
+    ``mypy --strict -p bricolage.<package>`` and ``pyright --verifytypes bricolage.<package>
+    --ignoreexternal`` then run against that environment from a temporary folder, so that
+    nothing in the source tree can stand in for what the wheel ships. Fails on any mypy
+    error and on a type completeness below 100%.
+    """
+    path = _package_dir(package)
+    session.install("build>=1.2", "uv>=0.5", "mypy>=1.13", "pyright>=1.1.400")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        wheels = [_build_wheel(session, path, tmp / "wheels" / package)]
+        for sibling in _local_siblings(path):
+            wheels.append(_build_wheel(session, sibling, tmp / "wheels" / sibling.name))
+        venv = tmp / "venv"
+        python = str(venv / "bin" / "python")
+        session.run("uv", "venv", "--quiet", "--python", "python", str(venv))
+        extras = _all_extras(path)
+        target = f"{wheels[0]}[{','.join(extras)}]" if extras else str(wheels[0])
+        session.run(
+            "uv", "pip", "install", "--quiet", "--python", python, *map(str, wheels[1:]), target
+        )
+        work = tmp / "outside"
+        work.mkdir()
+        session.chdir(work)
+        mypy = session.run(
+            "mypy", "--strict", "--python-executable", python, "--cache-dir", str(tmp / "mypy"),
+            "-p", f"bricolage.{package}", success_codes=[0, 1], silent=True,
+        )  # fmt: skip
+        # pyright finds the installed packages through the Python first on PATH: the fresh
+        # environment's, not this session's.
+        command = [
+            str(Path(session.bin) / "pyright"), "--outputjson", "--ignoreexternal",
+            "--verifytypes", f"bricolage.{package}",
+        ]  # fmt: skip
+        session.log(" ".join(command))
+        env = dict(os.environ, VIRTUAL_ENV=str(venv))
+        env["PATH"] = os.pathsep.join([str(venv / "bin"), *_outside_path(session)])
+        pyright = subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, check=False
+        ).stdout
+        session.chdir(ROOT)
+    mypy_out = str(mypy or "")
+    print(mypy_out.rstrip())
+    mypy_errors = len(re.findall(r": error: ", mypy_out))
+    completeness = json.loads(str(pyright))["typeCompleteness"]
+    score = float(completeness["completenessScore"])
+    problems = [
+        f"{s['name']}: {d['message']}"
+        for s in completeness["symbols"]
+        for d in s.get("diagnostics", [])
+        if d.get("severity") == "error"
+    ]
+    for problem in problems[:40]:
+        print(f"pyright: {problem}")
+    if len(problems) > 40:
+        print(f"pyright: ... and {len(problems) - 40} more")
+    figures = {
+        "package": package,
+        "mypy_errors": mypy_errors,
+        "completeness": round(100.0 * score, 1),
+        "known": completeness["exportedSymbolCounts"]["withKnownType"],
+        "ambiguous": completeness["exportedSymbolCounts"]["withAmbiguousType"],
+        "unknown": completeness["exportedSymbolCounts"]["withUnknownType"],
+    }
+    out = REPORTS / "types" / f"{package}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    session.log(
+        f"bricolage.{package} wheel: mypy --strict {mypy_errors} errors, "
+        f"pyright type completeness {figures['completeness']}%"
+    )
+    if mypy_errors or score < 1.0:
+        session.error(f"bricolage.{package} wheel is not type-complete: {figures}")
+
+
+def _outside_path(session: nox.Session) -> list[str]:
+    """PATH without this session's own environment."""
+    own = str(Path(session.bin).resolve())
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    return [e for e in entries if e and str(Path(e).resolve()) != own]
+
+
+def _mutation(session: nox.Session, target: str, *, max_seconds: float | None) -> None:
+    package = target.split(".", 1)[0]
+    _install_project(session, _package_dir(package), group="test", editable=False)
+    session.install("mutmut>=3.3")
+    tool = _load_tool("mutation")
+    floor = tool.TARGETS[target].floor
+    args = [
+        str(ROOT / "tools" / "mutation.py"), target,
+        "--workdir", str(Path(session.create_tmp()) / "mutmut"),
+        "--out", str(REPORTS / "mutation" / f"{target}.json"),
+        "--fail-under", str(floor),
+    ]  # fmt: skip
+    if max_seconds is not None:
+        args += ["--max-seconds", str(max_seconds)]
+    session.run("python", *args, *session.posargs)
+
+
+@nox.session
+@nox.parametrize("target", MUTATION_TARGETS, ids=MUTATION_TARGETS)
+def mutation(session: nox.Session, target: str) -> None:
+    """Every mutant of one sans-I/O module, against that module's tests (mutmut).
+
+    ``target`` is ``<package>.<module>`` as listed in ``tools/mutation.py``; the score and
+    the survivors go to ``reports/mutation/<target>.json`` for the quality page.
+    """
+    _mutation(session, target, max_seconds=None)
+
+
+@nox.session(name="mutation-ci")
+@nox.parametrize("target", MUTATION_TARGETS, ids=MUTATION_TARGETS)
+def mutation_ci(session: nox.Session, target: str) -> None:
+    """The bounded form CI runs: ``MUTATION_CI_SECONDS`` of mutants, the fastest first."""
+    _mutation(session, target, max_seconds=MUTATION_CI_SECONDS)
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def _base_for(package: str) -> str:
+    """The commit a package's changes are measured from.
+
+    ``BRICOLAGE_BASE`` when set (CI sets the pull request's base), else the package's last
+    release tag reachable from HEAD, else the merge base with ``origin/main`` or ``main``.
+    """
+    explicit = os.environ.get("BRICOLAGE_BASE", "")
+    if explicit:
+        return explicit
+    tag = _git("describe", "--tags", "--abbrev=0", "--match", f"bricolage-{package}-v*", "HEAD")
+    if tag:
+        return tag
+    for ref in ("origin/main", "main"):
+        base = _git("merge-base", "HEAD", ref)
+        if base:
+            return base
+    return "HEAD"
+
+
+def _changed(package: str, base: str, *paths: str) -> list[str]:
+    folder = f"packages/bricolage-{package}"
+    spec = [f"{folder}/{p}" for p in paths] or [folder]
+    return _git("diff", "--name-only", f"{base}...HEAD", "--", *spec).splitlines()
+
+
+@nox.session(python=False)
+def changelog(session: nox.Session) -> None:
+    """Fail when a package's ``src/`` changed but its ``CHANGELOG.md`` did not.
+
+    Changes are measured from ``BRICOLAGE_BASE``, or the package's last tag, or the merge
+    base with main. A commit in that range whose message has a line ``changelog: none``
+    (for a change no user can notice) lets its package pass.
+    """
+    missing = []
+    for package in PACKAGES:
+        base = _base_for(package)
+        src = _changed(package, base, "src")
+        if not src:
+            continue
+        if _changed(package, base, "CHANGELOG.md"):
+            session.log(f"bricolage-{package}: src/ and CHANGELOG.md changed since {base[:12]}")
+            continue
+        log = _git(
+            "log", "--format=%B", f"{base}..HEAD", "--", f"packages/bricolage-{package}/src"
+        )
+        if re.search(r"(?im)^\s*changelog:\s*none\b", log):
+            session.log(f"bricolage-{package}: src/ changed, a commit says 'changelog: none'")
+            continue
+        missing.append(f"bricolage-{package} ({len(src)} files in src/ since {base[:12]})")
+    if missing:
+        session.error(
+            "src/ changed without a CHANGELOG.md entry: "
+            + "; ".join(missing)
+            + ". Add an entry under [Unreleased] (or a version section), or say "
+            "'changelog: none' in the commit message when no user can notice the change."
+        )
+
+
+@nox.session(name="release-dryrun")
+def release_dryrun(session: nox.Session) -> None:
+    """Build, check and install each changed package from a local index, as a release would.
+
+    Changed means ``src/``, ``pyproject.toml`` or ``README.md`` changed since the package's
+    base (see ``changelog``). Name packages to force them: ``nox -s release-dryrun -- http``
+    (``-- all`` for every package). Each gets ``python -m build``, ``twine check --strict``,
+    ``check-wheel-contents`` and the wheel checks of ``build``, then is installed by name and
+    version from a flat index folder holding the built distributions, in a fresh environment.
+    """
+    if session.posargs == ["all"]:
+        chosen = list(PACKAGES)
+    elif session.posargs:
+        unknown = sorted(set(session.posargs) - set(PACKAGES))
+        if unknown:
+            session.error(f"no package named {unknown}; one of: {', '.join(PACKAGES)}")
+        chosen = list(session.posargs)
+    else:
+        chosen = [
+            p for p in PACKAGES if _changed(p, _base_for(p), "src", "pyproject.toml", "README.md")
+        ]
+    if not chosen:
+        session.log("no package changed since its base: nothing to release")
+        return
+    session.install("build>=1.2", "twine>=5", "check-wheel-contents>=0.6", "uv>=0.5")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        index = Path(tmp_name) / "index"
+        index.mkdir()
+        # Every package is built into the index, so a changed package finds its siblings.
+        for package in PACKAGES:
+            session.run(
+                "python", "-m", "build", "--installer", "uv", "--outdir", str(index),
+                str(_package_dir(package)), silent=True,
+            )  # fmt: skip
+        for package in chosen:
+            version = str(_pyproject(_package_dir(package))["project"]["version"])  # type: ignore[index]
+            stem = f"bricolage_{package}-{version}"
+            artifacts = sorted(str(p) for p in index.glob(f"{stem}*"))
+            session.run("twine", "check", "--strict", *artifacts)
+            wheel = index / f"{stem}-py3-none-any.whl"
+            session.run("check-wheel-contents", str(wheel))
+            _check_wheel(session, wheel, package)
+            venv = Path(tmp_name) / f"venv-{package}"
+            python = str(venv / "bin" / "python")
+            session.run("uv", "venv", "--quiet", "--python", "python", str(venv))
+            session.run(
+                "uv", "pip", "install", "--quiet", "--python", python, "--find-links",
+                str(index), f"bricolage-{package}=={version}",
+            )  # fmt: skip
+            session.run(
+                python, "-c",
+                f"import bricolage.{package} as m; "
+                f"assert m.__version__ == {version!r}, m.__version__; "
+                "print(m.__name__, m.__version__, 'installed from the local index')",
+                external=True,
+            )  # fmt: skip
+
+
+@nox.session
+def workflows(session: nox.Session) -> None:
+    """Audit the GitHub workflows: zizmor (offline) and GitHub's workflow schema."""
+    session.install("zizmor>=1.5", "check-jsonschema>=0.30")
+    files = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    # The whole repository: the workflows and the dependabot configuration.
+    session.run("zizmor", "--offline", "--min-severity", "low", str(ROOT))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
+    dependabot = ROOT / ".github" / "dependabot.yml"
+    session.run("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(dependabot))
+
+
+@nox.session
+def quality(session: nox.Session) -> None:
+    """Write the quality page from the reports of the other sessions and print it."""
+    session.install("radon>=6", "interrogate>=1.7")
+    session.run("python", str(ROOT / "tools" / "quality.py"), "--print")
