@@ -29,7 +29,7 @@ from types import ModuleType
 import nox
 
 # The example ``nox -s demo`` runs when no example is named.
-DEMO_EXAMPLE = "config-and-logging"
+DEMO_EXAMPLE = "todo-web"
 
 ROOT = Path(__file__).parent
 REPORTS = ROOT / "reports"  # test reports, coverage, type and mutation figures (CI artefacts)
@@ -327,8 +327,31 @@ def examples(session: nox.Session, example: str) -> None:
     """
     path = EXAMPLES_DIR / example
     _install_project(session, path, group="test")
+    session.install("mypy>=1.13")
+    # Examples meet the packages' standard: mypy --strict over their code and tests.
+    session.run(
+        "mypy",
+        "--config-file",
+        str(ROOT / "pyproject.toml"),
+        str(path / "src"),
+        str(path / "tests"),
+        env={"MYPYPATH": str(path / "src")},
+    )
     artifacts = REPORTS / "artifacts" / example
     artifacts.mkdir(parents=True, exist_ok=True)
+    # An example that declares [tool.coverage] has its branch coverage enforced (95%, the
+    # flagship's bar), its own subprocesses (servers, workers) included.
+    coverage: list[str] = []
+    tool = _pyproject(path).get("tool", {})
+    if isinstance(tool, dict) and "coverage" in tool:
+        session.install("pytest-cov>=5")
+        coverage = [
+            f"--cov-config={path / 'pyproject.toml'}",
+            "--cov",
+            "--cov-branch",
+            "--cov-report=term-missing:skip-covered",
+            "--cov-fail-under=95",
+        ]
     session.run(
         "pytest",
         "-c",
@@ -338,9 +361,30 @@ def examples(session: nox.Session, example: str) -> None:
         "-p",
         "no:cacheprovider",
         f"--junitxml={REPORTS / 'junit' / f'examples-{example}.xml'}",
+        *coverage,
         str(path / "tests"),
         *session.posargs,
-        env={"BRICOLAGE_ARTIFACTS": str(artifacts)},
+        env={
+            "BRICOLAGE_ARTIFACTS": str(artifacts),
+            "COVERAGE_FILE": str(ROOT / f".coverage.example-{example}"),
+        },
+    )
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The HTTP caching test suite: bricolage-http (shared, private) beside its peers.
+
+    ``tests(http)`` already fails on any required failure of the shared cache; this session
+    prints the whole table, with hishel, CacheControl and requests-cache in the same harness.
+    """
+    _install_project(session, _package_dir("http"), group=None, editable=False)
+    session.install("-r", str(BENCHMARKS_DIR / "http" / "requirements.txt"))
+    session.run(
+        "python",
+        str(BENCHMARKS_DIR / "http" / "conformance.py"),
+        "--fail-on-required",
+        *session.posargs,
     )
 
 
