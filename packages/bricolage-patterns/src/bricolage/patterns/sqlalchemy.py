@@ -29,11 +29,11 @@ from typing import Any, TypeVar
 try:
     from sqlalchemy import select
     from sqlalchemy.orm import Session, sessionmaker
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
+except ImportError as _missing:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "bricolage.patterns.sqlalchemy needs SQLAlchemy; install it with "
         'pip install "bricolage-patterns[sqlalchemy]"'
-    ) from exc
+    ) from _missing
 
 from bricolage.patterns._bus import MessageBus
 from bricolage.patterns._uow import Repository, UnitOfWork
