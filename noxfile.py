@@ -8,7 +8,7 @@ Packages are discovered from ``packages/*/pyproject.toml`` and examples from
     nox -s bench -- search         # one benchmark
     nox -s demo                    # the default demo (DEMO_EXAMPLE below)
     nox -s "wheeltypes(http)"      # mypy --strict and pyright --verifytypes on the built wheel
-    nox -s "mutation(http._rfc9111)"   # full mutation run of one sans-I/O module
+    nox -s "mutation(http.rfc9111)"   # full mutation run of one sans-I/O module
     nox -s changelog release-dryrun
 """
 

@@ -1,7 +1,7 @@
 """Mutation testing of one sans-I/O module with mutmut, scoped to that module's tests.
 
-    python tools/mutation.py http._rfc9111 --workdir DIR --out reports/mutation/http._rfc9111.json
-    python tools/mutation.py http._rfc9111 --workdir DIR --max-seconds 60   # the bounded CI form
+    python tools/mutation.py http.rfc9111 --workdir DIR --out reports/mutation/http.rfc9111.json
+    python tools/mutation.py http.rfc9111 --workdir DIR --max-seconds 60   # the bounded CI form
 
 The package folder is copied into ``DIR`` (its ``src/`` and only the test files named for the
 module in :data:`TARGETS`, plus the helpers and conftest those tests need, plus any
@@ -46,7 +46,7 @@ class Target(NamedTuple):
 TARGETS: dict[str, Target] = {
     t.package + "." + t.module: t
     for t in (
-        Target("http", "_rfc9111", ("test_decisions.py",), 75.0),
+        Target("http", "rfc9111", ("test_decisions.py",), 75.0),
         Target("http", "_retry", ("test_retry.py",), 90.0),
         Target("jobs", "_states", ("test_state_machine.py", "test_core.py"), 90.0),
         Target("jobs", "_policy", ("test_core.py", "test_state_machine.py"), 90.0),

@@ -14,6 +14,7 @@ import pytest
 
 from bricolage.http import RetryBudget, RetryDecision, RetryPolicy, backoff_delay, decide_retry
 from bricolage.http.errors import PolicyError
+from bricolage.http.testing import FrozenClock
 
 POLICY = RetryPolicy()
 NO = 0.0  # the delay of a decision not to retry
@@ -92,7 +93,8 @@ def test_retry_after_is_read_from_responses_only() -> None:
         error=httpx.ConnectError("refused"),
         retry_after="5",
     )
-    assert decision.delay == backoff_delay(POLICY, 1, 1.0)
+    # Without a random draw the delay is the full ceiling (jitter draws below it).
+    assert decision.delay == backoff_delay(POLICY, 1, 0.0)
 
 
 def test_an_http_date_is_measured_from_now() -> None:
@@ -108,13 +110,13 @@ def test_an_http_date_is_measured_from_now() -> None:
 
 def test_without_a_random_draw_the_full_ceiling_is_waited() -> None:
     decision = decide_retry(POLICY, method="GET", attempt=2, elapsed=0.0, status=503)
-    assert decision.delay == backoff_delay(POLICY, 2, 1.0)
+    assert decision.delay == backoff_delay(POLICY, 2, 0.0)
     assert decision.delay > backoff_delay(POLICY, 2, 0.5)
 
 
 def test_backoff_clamps_the_draw_and_survives_overflow() -> None:
-    assert backoff_delay(POLICY, 1, 1.5) == backoff_delay(POLICY, 1, 1.0)
-    assert backoff_delay(POLICY, 1, -0.5) == 0.0
+    assert backoff_delay(POLICY, 1, 1.5) == backoff_delay(POLICY, 1, 1.0) == 0.0
+    assert backoff_delay(POLICY, 1, -0.5) == backoff_delay(POLICY, 1, 0.0) == POLICY.initial
     capped = backoff_delay(POLICY, 60, 0.5)
     assert backoff_delay(POLICY, 5000, 0.5) == capped  # 2.0**4999 overflows a float
 
@@ -126,14 +128,14 @@ def test_neither_status_nor_error_is_a_usage_error() -> None:
 
 
 def test_budget_defaults() -> None:
-    now = [100.0]
-    budget = RetryBudget(clock=lambda: now[0])
+    clock = FrozenClock()
+    budget = RetryBudget(clock=clock)
     assert budget.tokens == 10.0
     while budget.try_withdraw():
         pass
     budget.deposit()
     assert budget.tokens == pytest.approx(0.2)
-    now[0] = 101.0  # one second later: the trickle adds one token
+    clock.advance(1.0)  # one second later: the trickle adds one token
     assert budget.tokens == pytest.approx(1.2)
 
 
