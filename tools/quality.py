@@ -81,11 +81,11 @@ SURVIVOR_NOTES: dict[str, str] = {
         "`test_errors_and_secrets.py` and `test_explain_cli.py` exercise but the run did not "
         "select: not yet killed."
     ),
-    "http._rfc9111": (
+    "http.rfc9111": (
         "not yet killed: most survivors change the human-readable reason a `Lookup` or a "
         "storability check carries, or the `entry`/`age` of a miss or revalidation, which "
         "the transports do not read; the others widen a validator or status boundary. "
-        "They are listed in `reports/mutation/http._rfc9111.json`."
+        "They are listed in `reports/mutation/http.rfc9111.json`."
     ),
 }
 
